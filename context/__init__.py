@@ -1,0 +1,1 @@
+"""What the model sees: syntax, the document around the cursor, and the prompt built from them."""

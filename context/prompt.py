@@ -1,0 +1,118 @@
+"""Prompt templates and prompt assembly.
+
+Prompts are arranged so consecutive keystrokes share their longest possible prefix: the
+prefix window starts at a line anchor that only moves when the window outgrows its
+budget (then it jumps forward by a large step), so the engine's KV cache survives
+from one keystroke to the next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Template:
+    """How a model family wants a fill-in-the-middle (or prefix-only) prompt."""
+
+    name: str
+    prefix: str = ""
+    suffix: str = ""
+    middle: str = ""
+    stops: tuple[str, ...] = ()
+    file_sep: str | None = None
+
+    @property
+    def fim(self) -> bool:
+        return bool(self.middle)
+
+    def render(self, prefix: str, suffix: str, header: str = "") -> str:
+        """The prompt text for a cursor between `prefix` and `suffix`."""
+        if not self.fim:
+            return header + prefix
+        return f"{self.prefix}{header}{prefix}{self.suffix}{suffix}{self.middle}"
+
+
+QWEN_STOPS = ("<|endoftext|>", "<|fim_pad|>", "<|file_sep|>", "<|repo_name|>", "<|fim_prefix|>",
+              "<|fim_suffix|>", "<|fim_middle|>", "<|im_end|>", "<|im_start|>")
+
+TEMPLATES: dict[str, Template] = {
+    "qwen2.5-coder": Template("qwen2.5-coder", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>",
+                              QWEN_STOPS, "<|file_sep|>"),
+    "codegemma": Template("codegemma", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>",
+                          ("<|file_separator|>", "<|fim_prefix|>", "<eos>"), "<|file_separator|>"),
+    "starcoder2": Template("starcoder2", "<fim_prefix>", "<fim_suffix>", "<fim_middle>",
+                           ("<|endoftext|>", "<file_sep>", "<fim_prefix>"), "<file_sep>"),
+    "deepseek-coder": Template("deepseek-coder", "<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>",
+                               ("<｜end▁of▁sentence｜>", "<|EOT|>")),
+    "codellama": Template("codellama", "<PRE> ", " <SUF>", " <MID>", ("<EOT>",)),
+    "prefix-only": Template("prefix-only", stops=("<eos>", "<end_of_turn>", "<|endoftext|>")),
+}
+
+# Which template a manifest family uses.
+FAMILY_TEMPLATE = {"qwen2.5-coder": "qwen2.5-coder", "gemma3": "prefix-only"}
+
+# Tokens whose presence as single special tokens reveals a FIM template (user GGUFs).
+PROBES = [("<|fim_prefix|>", "qwen2.5-coder"), ("<fim_prefix>", "starcoder2"),
+          ("<｜fim▁begin｜>", "deepseek-coder"), ("<PRE>", "codellama")]
+
+
+@dataclass
+class PromptOptions:
+    """Budgets for the prompt, in characters (a cheap, stable proxy for tokens)."""
+
+    prefix_chars: int = 6000
+    prefix_keep_chars: int = 4000  # where the window restarts when it outgrows prefix_chars
+    suffix_chars: int = 160
+    suffix_lines: int = 3
+
+
+@dataclass
+class Prompt:
+    """A rendered prompt and where its parts came from."""
+
+    text: str
+    template: str
+    prefix_start: int  # offset in the document where the prefix window starts
+    prefix: str
+    suffix: str
+    sources: list[str] = field(default_factory=list)
+
+
+def anchor_offset(doc_prefix: str, anchor: int | None, opts: PromptOptions) -> int:
+    """Where the prefix window starts: keep `anchor` while it fits, else jump to a line start."""
+    if anchor is not None and 0 <= anchor <= len(doc_prefix):
+        at_line_start = anchor == 0 or doc_prefix[anchor - 1] == "\n"
+        if at_line_start and len(doc_prefix) - anchor <= opts.prefix_chars:
+            return anchor
+    if len(doc_prefix) <= opts.prefix_chars:
+        return 0
+    start = len(doc_prefix) - opts.prefix_keep_chars
+    nl = doc_prefix.find("\n", start)
+    return nl + 1 if 0 <= nl < len(doc_prefix) else start
+
+
+def cut_suffix(doc_suffix: str, opts: PromptOptions) -> str:
+    """The text after the cursor that goes into the prompt: a few lines, bounded."""
+    parts = doc_suffix.split("\n", opts.suffix_lines + 1)
+    text = "\n".join(parts[: opts.suffix_lines + 1])
+    return text[: opts.suffix_chars]
+
+
+def build(template: Template, doc_prefix: str, doc_suffix: str, anchor: int | None,
+          opts: PromptOptions, path_header: str = "") -> Prompt:
+    """Render the prompt for a cursor; `anchor` is the previous window start for this document."""
+    start = anchor_offset(doc_prefix, anchor, opts)
+    prefix = doc_prefix[start:]
+    suffix = cut_suffix(doc_suffix, opts) if template.fim else ""
+    sources = ["prefix"] + (["suffix"] if suffix else [])
+    header = path_header if path_header else ""
+    if header:
+        sources.insert(0, "path")
+    return Prompt(template.render(prefix, suffix, header), template.name, start, prefix, suffix, sources)
+
+
+def template_for(family: str | None) -> Template:
+    """The template for a model family (manifest family or detected template name)."""
+    name = FAMILY_TEMPLATE.get(family or "", family or "")
+    return TEMPLATES.get(name, TEMPLATES["prefix-only"])

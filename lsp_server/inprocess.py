@@ -1,0 +1,46 @@
+"""Run the completion pipeline in-process (no LSP): `tacit complete FILE:LINE:COL`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from context.syntax import language_for_path
+
+from .engine_host import make_engine, settings_from
+from .errors import TacitError
+from .options import Options
+from .pipeline.orchestrator import Completer
+from .pipeline.request import CompletionRequest
+
+
+async def complete_at(path: Path, line: int, col: int, model: str | None = None) -> str | None:
+    """The full suggestion at 1-based (line, col) of `path`, or None."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TacitError(f"cannot read {path}: {exc}") from None
+    lines = text.splitlines(keepends=True) or [""]
+    if not 1 <= line <= len(lines) + 1:
+        raise TacitError(f"line {line} is outside {path} (1..{len(lines)})")
+    line_text = lines[line - 1].rstrip("\r\n") if line <= len(lines) else ""
+    character = min(max(col - 1, 0), len(line_text))
+    offset = sum(len(ln) for ln in lines[: line - 1]) + character
+    opts = Options()
+    opts.model.path = model
+    engine = make_engine(opts)
+    completer = Completer(engine, settings_from(opts))
+    try:
+        req = CompletionRequest(uri=path.resolve().as_uri(), language_id=language_for_path(str(path)) or "",
+                                text=text, offset=offset, line=line - 1, character=character, invoked=True,
+                                received=time.perf_counter())
+        suggestion = await completer.complete(req)
+        if suggestion is None:
+            return None
+        gen = completer.recent[req.uri][-1]
+        await gen.wait_done()
+        final = await completer.complete(req)
+        return final.text if final else suggestion.text
+    finally:
+        completer.shutdown()
+        engine.close()

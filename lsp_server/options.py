@@ -1,0 +1,156 @@
+"""Server options: nested dataclasses with defaults, read from camelCase JSON.
+
+Options arrive in `initializationOptions` and `workspace/didChangeConfiguration`
+(under a `tacit` key or bare). Anything invalid falls back to its default and is
+reported once, so a typo never disables the server.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class ModelOptions:
+    path: str | None = None  # a manifest name or a GGUF path; None: the user's default
+    context_size: int = 4096
+    threads: int = 0  # 0: all cores
+    prompt_lookup: int = 0  # >0: prompt-lookup speculative decoding with this many draft tokens
+
+
+@dataclass
+class RemoteOptions:
+    url: str = ""  # an OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1
+    model: str = ""
+    api_key: str = ""
+    timeout_ms: int = 15000
+    family: str = "qwen2.5-coder"  # prompt template the remote model expects
+
+
+@dataclass
+class CompletionOptions:
+    max_tokens: int = 96
+    single_line_max_tokens: int = 48
+    max_lines: int = 12
+    debounce_ms: int = 0
+    max_file_chars: int = 1_000_000
+    prefix_chars: int = 6000
+    suffix_chars: int = 160
+    suffix_lines: int = 3
+
+
+@dataclass
+class Options:
+    enabled: bool = True
+    engine: str = "llama"  # "llama" (embedded) or "remote"
+    disabled_languages: list[str] = field(default_factory=list)
+    model: ModelOptions = field(default_factory=ModelOptions)
+    remote: RemoteOptions = field(default_factory=RemoteOptions)
+    completion: CompletionOptions = field(default_factory=CompletionOptions)
+    log_file: str = ""
+    log_prompts: bool = False
+
+
+ENGINES = ("llama", "remote")
+
+
+def camel(name: str) -> str:
+    """snake_case -> camelCase."""
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+def snake(name: str) -> str:
+    """camelCase -> snake_case."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _check(value: Any, tp: Any) -> bool:
+    origin = typing.get_origin(tp)
+    if origin in (types.UnionType, typing.Union):
+        return any(_check(value, arg) for arg in typing.get_args(tp))
+    if tp is type(None):
+        return value is None
+    if tp is bool:
+        return isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool) and -(2**53) <= value <= 2**53
+    if tp is str:
+        return isinstance(value, str)
+    if origin is list:
+        (item,) = typing.get_args(tp)
+        return isinstance(value, list) and all(_check(v, item) for v in value)
+    return False
+
+
+def _merge(target: Any, data: Any, path: str, errors: list[str]) -> None:
+    if not isinstance(data, dict):
+        errors.append(f"{path or 'options'}: expected an object, got {type(data).__name__}")
+        return
+    hints = typing.get_type_hints(type(target))
+    fields = {f.name: f for f in dataclasses.fields(target)}
+    for key, value in data.items():
+        name = snake(key) if isinstance(key, str) else None
+        where = f"{path}.{key}" if path else str(key)
+        if name not in fields:
+            errors.append(f"{where}: unknown option")
+            continue
+        tp = hints[name]
+        if dataclasses.is_dataclass(tp):
+            _merge(getattr(target, name), value, where, errors)
+        elif _check(value, tp):
+            setattr(target, name, value)
+        else:
+            errors.append(f"{where}: invalid value {value!r}")
+
+
+def _validate(opts: Options, errors: list[str]) -> None:
+    defaults = Options()
+    if opts.engine not in ENGINES:
+        errors.append(f"engine: must be one of {', '.join(ENGINES)}, got {opts.engine!r}")
+        opts.engine = defaults.engine
+    for group in (opts.model, opts.remote, opts.completion):
+        fresh = type(group)()
+        for f in dataclasses.fields(group):
+            value = getattr(group, f.name)
+            if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+                errors.append(f"{camel(f.name)}: must not be negative, got {value}")
+                setattr(group, f.name, getattr(fresh, f.name))
+    if opts.completion.max_tokens == 0:
+        errors.append("completion.maxTokens: must be positive")
+        opts.completion.max_tokens = defaults.completion.max_tokens
+    if opts.engine == "remote" and not opts.remote.url.startswith(("http://", "https://")):
+        errors.append(f"remote.url: an http(s) URL is required for the remote engine, got {opts.remote.url!r}")
+        opts.engine = defaults.engine
+
+
+def parse_options(data: Any, base: Options | None = None) -> tuple[Options, list[str]]:
+    """Options from client JSON (None or {} gives defaults), plus what was wrong with it."""
+    opts = dataclasses.replace(base) if base is not None else Options()
+    if base is not None:  # deep copy the groups so `base` is untouched
+        opts.model = dataclasses.replace(base.model)
+        opts.remote = dataclasses.replace(base.remote)
+        opts.completion = dataclasses.replace(base.completion)
+        opts.disabled_languages = list(base.disabled_languages)
+    errors: list[str] = []
+    if data is None:
+        return opts, errors
+    if isinstance(data, dict) and isinstance(data.get("tacit"), dict):
+        data = data["tacit"]
+    _merge(opts, data, "", errors)
+    _validate(opts, errors)
+    return opts, errors
+
+
+def to_json(opts: Options) -> dict:
+    """camelCase JSON of the options (for `tacit/status` and docs)."""
+    def conv(obj: Any) -> Any:
+        if dataclasses.is_dataclass(obj):
+            return {camel(f.name): conv(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return obj
+    return conv(opts)

@@ -1,0 +1,1 @@
+"""The completion pipeline: one orchestrator (`orchestrator.py`) calling small stage modules in order."""

@@ -1,0 +1,119 @@
+"""Stream filters over model output, composed as generators.
+
+pieces -> stop_strings -> lines -> (first_line | block_end, max_lines) -> stop_at_suffix
+-> repeated_lines. Each stage pulls lazily, so when one decides to stop, the model stops
+too (the engine's iterator is closed by the caller).
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator
+
+OPENERS = {"(": ")", "[": "]", "{": "}"}
+CLOSERS = {v: k for k, v in OPENERS.items()}
+
+
+def stop_strings(pieces: Iterable[str], stops: list[str]) -> Iterator[str]:
+    """Cut the stream before the first stop string, even one split across pieces."""
+    if not stops:
+        yield from pieces
+        return
+    hold = max(len(s) for s in stops) - 1
+    buf = ""
+    for piece in pieces:
+        buf += piece
+        cut = min((i for s in stops if (i := buf.find(s)) >= 0), default=-1)
+        if cut >= 0:
+            if cut:
+                yield buf[:cut]
+            return
+        if len(buf) > hold:
+            emit, buf = buf[: len(buf) - hold], buf[len(buf) - hold:]
+            yield emit
+    if buf:
+        yield buf
+
+
+def lines(pieces: Iterable[str]) -> Iterator[str]:
+    """Regroup pieces into lines, each ending in '\\n' except possibly the last."""
+    buf = ""
+    for piece in pieces:
+        buf += piece
+        while (nl := buf.find("\n")) >= 0:
+            yield buf[: nl + 1]
+            buf = buf[nl + 1:]
+    if buf:
+        yield buf
+
+
+def first_line(lines_in: Iterable[str]) -> Iterator[str]:
+    """Keep only the first line (single-line mode); a leading empty line is skipped."""
+    for line in lines_in:
+        if line.strip() == "" and line.endswith("\n"):
+            # A bare newline first: the model wants to start a new line; no one-line suggestion.
+            return
+        yield line.rstrip("\n")
+        return
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
+def block_end(lines_in: Iterable[str], base_indent: int, indent_language: bool) -> Iterator[str]:
+    """Stop at the end of the current block: a dedent below `base_indent`, or an unmatched closer."""
+    depth = 0
+    for n, line in enumerate(lines_in):
+        body = line.strip()
+        if indent_language:
+            if n > 0 and body and _indent(line) < base_indent:
+                return
+        else:
+            if n > 0 and body and depth + _net_brackets(line, stop_at_negative=True) < 0:
+                return
+            depth += _net_brackets(line)
+        yield line
+
+
+def _net_brackets(line: str, stop_at_negative: bool = False) -> int:
+    net = 0
+    for ch in line:
+        if ch in OPENERS:
+            net += 1
+        elif ch in CLOSERS:
+            net -= 1
+            if stop_at_negative and net < 0:
+                return net
+    return net
+
+
+def max_lines(lines_in: Iterable[str], limit: int) -> Iterator[str]:
+    """At most `limit` lines."""
+    for n, line in enumerate(lines_in):
+        if n >= limit:
+            return
+        yield line
+
+
+def stop_at_suffix(lines_in: Iterable[str], suffix: str) -> Iterator[str]:
+    """Stop before a generated line that repeats the next non-blank line after the cursor."""
+    following = [ln.strip() for ln in suffix.splitlines()[1:] if ln.strip()]
+    target = following[0] if following else None
+    for n, line in enumerate(lines_in):
+        if n > 0 and target is not None and line.strip() == target and len(target) > 1:
+            return
+        yield line
+
+
+def repeated_lines(lines_in: Iterable[str], previous_line: str = "", times: int = 3) -> Iterator[str]:
+    """Stop when a non-trivial line repeats `times` times in a row, or first repeats the line above."""
+    last, run = None, 0
+    for n, line in enumerate(lines_in):
+        body = line.strip()
+        if n == 0 and len(body) > 3 and previous_line.strip() == body:
+            return
+        run = run + 1 if body == last else 1
+        last = body
+        if run >= times and len(body) > 1:
+            return
+        yield line

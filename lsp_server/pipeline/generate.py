@@ -1,0 +1,152 @@
+"""Generate stage: run the engine in a worker thread, filter its stream, share the result.
+
+A `Generation` is one model run for one cursor position. Requests that arrive while it
+runs, or later, attach to it when the user has typed text it predicted (typing through),
+so they are served without the model. At most one generation runs per engine: starting a
+new one stops the previous one (its stop flag also aborts a prefill in progress).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import threading
+import time
+from typing import Callable, Iterable, Iterator
+
+from ..engines.base import Engine, EngineStats, GenOptions
+
+log = logging.getLogger(__name__)
+
+FilterChain = Callable[[Iterable[str]], Iterator[str]]
+
+
+class Generation:
+    """The shared, growing output of one model run."""
+
+    def __init__(self, gid: str, uri: str, prefix: str, suffix: str, mode: str) -> None:
+        self.id = gid
+        self.uri = uri
+        self.prefix = prefix
+        self.suffix = suffix
+        self.mode = mode
+        self.text = ""
+        self.done = False
+        self.stopped = False
+        self.error: BaseException | None = None
+        self.stats = EngineStats()
+        self.stop_flag = threading.Event()
+        self.started = time.perf_counter()
+        self.first_ms: float | None = None
+        self.full_ms: float | None = None
+        self.served_partial = False
+        self.waiters = 0
+        self.sources: list[str] = []
+        self.on_done: list[Callable[[Generation], None]] = []
+        self._changed = asyncio.Event()
+
+    def typed_since(self, prefix: str, suffix: str) -> str | None:
+        """What the user typed since this generation's cursor, if it may still apply."""
+        if suffix != self.suffix or not prefix.startswith(self.prefix):
+            return None
+        return prefix[len(self.prefix):]
+
+    def remaining(self, typed: str) -> str | None:
+        """The rest of the suggestion after `typed`, or None when `typed` diverged from it."""
+        if self.text.startswith(typed):
+            return self.text[len(typed):]
+        if not self.done and typed.startswith(self.text):
+            return ""  # not decided yet: the model has not produced that far
+        return None
+
+    def ready_after(self, typed: str) -> bool:
+        """True when a useful first line (or the final text) is available after `typed`."""
+        if self.done:
+            return True
+        rest = self.remaining(typed)
+        if rest is None:
+            return True
+        complete = rest[: rest.rfind("\n") + 1] if "\n" in rest else ""
+        return complete.strip() != ""
+
+    async def wait_ready(self, typed: str) -> None:
+        """Wait until `ready_after(typed)`."""
+        while not self.ready_after(typed):
+            self._changed.clear()
+            await self._changed.wait()
+
+    async def wait_done(self) -> None:
+        """Wait until the generation has finished."""
+        while not self.done:
+            self._changed.clear()
+            await self._changed.wait()
+
+    def stop(self) -> None:
+        """Ask the worker to stop within one token."""
+        self.stop_flag.set()
+
+    # Called on the event loop thread by the worker (through call_soon_threadsafe).
+    def _append(self, line: str) -> None:
+        self.text += line
+        if self.first_ms is None and self.text.strip():
+            self.first_ms = (time.perf_counter() - self.started) * 1000
+        self._changed.set()
+
+    def _finish(self, stats: EngineStats, error: BaseException | None) -> None:
+        self.stats = stats
+        self.error = error
+        self.stopped = self.stop_flag.is_set()
+        self.done = True
+        self.full_ms = (time.perf_counter() - self.started) * 1000
+        self._changed.set()
+        for callback in self.on_done:
+            try:
+                callback(self)
+            except Exception:  # a listener must not break the stream
+                log.exception("generation listener failed")
+
+
+class Generator:
+    """Runs generations for one engine on one worker thread, newest first."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.current: Generation | None = None
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="tacit-gen")
+
+    def start(self, gen: Generation, prompt: str, options: GenOptions, chain: FilterChain) -> Generation:
+        """Stop whatever runs and queue `gen`."""
+        if self.current is not None and not self.current.done:
+            self.current.stop()
+        self.current = gen
+        loop = asyncio.get_running_loop()
+        self._pool.submit(self._run, loop, gen, prompt, options, chain)
+        return gen
+
+    def _run(self, loop: asyncio.AbstractEventLoop, gen: Generation, prompt: str,
+             options: GenOptions, chain: FilterChain) -> None:
+        error: BaseException | None = None
+        stats = EngineStats()
+        if not gen.stop_flag.is_set():
+            pieces = self.engine.generate(prompt, options, gen.stop_flag)
+            try:
+                for line in chain(pieces):
+                    if gen.stop_flag.is_set():
+                        break
+                    loop.call_soon_threadsafe(gen._append, line)
+            except Exception as exc:  # reported through the generation
+                error = exc
+            finally:
+                with contextlib.suppress(Exception):
+                    pieces.close()  # type: ignore[attr-defined]
+                stats = self.engine.last_stats
+        with contextlib.suppress(RuntimeError):  # loop closed at shutdown
+            loop.call_soon_threadsafe(gen._finish, stats, error)
+
+    def shutdown(self) -> None:
+        """Stop the current generation and the worker."""
+        if self.current is not None:
+            self.current.stop()
+        self._pool.shutdown(wait=False, cancel_futures=True)

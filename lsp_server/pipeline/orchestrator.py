@@ -1,0 +1,220 @@
+"""The completion orchestrator: the stages, in order, top to bottom.
+
+prefilter -> typing-through cache -> debounce -> syntax context -> prompt -> generate
+(stream, filters) -> wait for the first line -> postprocess -> respond.
+Returning None means "show nothing".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Callable
+
+from context import prompt as prompts
+from context import syntax
+
+from ..engines.base import Engine, GenOptions
+from . import filters, postprocess, prefilter
+from .generate import Generation, Generator
+from .request import CompletionRequest, Suggestion
+
+log = logging.getLogger("tacit.completion")
+
+
+@dataclass
+class CompletionSettings:
+    """The subset of options the pipeline reads."""
+
+    enabled: bool = True
+    disabled_languages: list[str] = field(default_factory=list)
+    max_tokens: int = 96
+    single_line_max_tokens: int = 48
+    max_lines: int = 12
+    debounce_ms: int = 0
+    max_file_chars: int = 1_000_000
+    prompt: prompts.PromptOptions = field(default_factory=prompts.PromptOptions)
+    log_prompts: bool = False
+
+
+class Completer:
+    """Turns completion requests into suggestions, sharing generations between keystrokes."""
+
+    def __init__(self, engine: Engine, settings: CompletionSettings | None = None,
+                 on_updated: Callable[[Generation], None] | None = None,
+                 record: Callable[[dict], None] | None = None) -> None:
+        self.engine = engine
+        self.settings = settings or CompletionSettings()
+        self.generator = Generator(engine)
+        self.template = prompts.template_for(engine.family)
+        self.on_updated = on_updated
+        self.record = record
+        self.recent: dict[str, list[Generation]] = {}
+        self.anchors: dict[str, int] = {}
+        self.seq: dict[str, int] = {}
+        self._ids = itertools.count(1)
+
+    # -- the pipeline ---------------------------------------------------------------
+    async def complete(self, req: CompletionRequest) -> Suggestion | None:
+        """The suggestion for a cursor, or None to show nothing."""
+        s = self.settings
+        t0 = req.received or time.perf_counter()
+        seq = self.seq[req.uri] = self.seq.get(req.uri, 0) + 1
+
+        reason = prefilter.skip_reason(req, s.enabled, s.disabled_languages, s.max_file_chars)
+        if reason:
+            self._log(req, None, "skipped", t0, reason=reason)
+            return None
+
+        hit = self._attach(req)
+        if hit is not None:
+            gen, typed = hit
+            return await self._respond(req, gen, typed, t0, cached=True)
+
+        if s.debounce_ms:
+            await asyncio.sleep(s.debounce_ms / 1000)
+            if self.seq[req.uri] != seq:
+                self._log(req, None, "debounced", t0)
+                return None
+
+        cursor = self._cursor_context(req)
+        t_prompt = time.perf_counter()
+        prompt = prompts.build(self.template, req.prefix, req.suffix, self.anchors.get(req.uri), s.prompt)
+        self.anchors[req.uri] = prompt.prefix_start
+        build_ms = (time.perf_counter() - t_prompt) * 1000
+
+        gen = Generation(f"tacit-{uuid.uuid4().hex[:12]}", req.uri, req.prefix, req.suffix, cursor.mode)
+        gen.sources = prompt.sources
+        gen.on_done.append(self._finished)
+        options = GenOptions(
+            max_tokens=s.single_line_max_tokens if cursor.mode == "line" else s.max_tokens,
+            stop=list(self.template.stops))
+        chain = partial(self._filters, cursor=cursor, req=req, template=self.template)
+        self._remember(gen)
+        self.generator.start(gen, prompt.text, options, chain)
+        gen.build_ms = build_ms  # type: ignore[attr-defined]
+        if s.log_prompts:
+            gen.prompt_text = prompt.text  # type: ignore[attr-defined]
+        return await self._respond(req, gen, "", t0, cached=False)
+
+    def _attach(self, req: CompletionRequest) -> tuple[Generation, str] | None:
+        """A recent or running generation this request can be served from, if any."""
+        for gen in reversed(self.recent.get(req.uri, [])):
+            typed = gen.typed_since(req.prefix, req.suffix)
+            if typed is None:
+                continue
+            rest = gen.remaining(typed)
+            if rest is None or (gen.done and not rest.strip()):
+                continue
+            if not gen.done and typed and not gen.text.startswith(typed):
+                continue  # undecided: the model has not got that far; start afresh
+            if gen.done and gen.stopped and not gen.text:
+                continue
+            return gen, typed
+        return None
+
+    def _cursor_context(self, req: CompletionRequest) -> syntax.CursorContext:
+        tree = syntax.parse(req.language_id, req.text) if req.language_id in syntax.GRAMMARS else None
+        line_text = req.line_text
+        col_bytes = len(line_text[: req.character].encode("utf-8", "surrogatepass"))
+        return syntax.classify(req.language_id, tree, line_text, req.character, req.line, col_bytes)
+
+    def _filters(self, pieces, *, cursor: syntax.CursorContext, req: CompletionRequest,
+                 template: prompts.Template):
+        s = self.settings
+        stream = filters.lines(filters.stop_strings(pieces, list(template.stops)))
+        if cursor.mode == "line":
+            return filters.first_line(stream)
+        stream = filters.block_end(stream, cursor.base_indent, req.language_id in syntax.INDENT_LANGUAGES)
+        stream = filters.max_lines(stream, s.max_lines)
+        stream = filters.stop_at_suffix(stream, req.suffix)
+        previous = req.prefix.rsplit("\n", 2)[-2] if cursor.blank_line and "\n" in req.prefix else ""
+        return filters.repeated_lines(stream, previous)
+
+    async def _respond(self, req: CompletionRequest, gen: Generation, typed: str, t0: float,
+                       cached: bool) -> Suggestion | None:
+        gen.waiters += 1
+        try:
+            await gen.wait_ready(typed)
+        except asyncio.CancelledError:
+            gen.waiters -= 1
+            if gen.waiters == 0 and not gen.served_partial and not gen.done:
+                gen.stop()
+            self._log(req, gen, "cancelled", t0)
+            raise
+        gen.waiters -= 1
+        rest = gen.remaining(typed)
+        if rest is None or gen.error is not None:
+            self._log(req, gen, "error" if gen.error else "diverged", t0,
+                      reason=repr(gen.error) if gen.error else None)
+            return None
+        if not gen.done:
+            rest = rest[: rest.rfind("\n") + 1]
+        line_after = req.line_text[req.character:]
+        final = postprocess.finalize(rest, line_after, req.suffix, gen.done)
+        latency = (time.perf_counter() - t0) * 1000
+        if final is None:
+            self._log(req, gen, "empty", t0, cache=cached)
+            return None
+        text, replace = final
+        if not gen.done:
+            gen.served_partial = True
+        self._log(req, gen, "served", t0, cache=cached, chars=len(text), complete=gen.done)
+        return Suggestion(id=gen.id, text=text, start=req.offset, end=req.offset + replace,
+                          complete=gen.done, from_cache=cached, sources=gen.sources, latency_ms=latency)
+
+    # -- bookkeeping ----------------------------------------------------------------
+    def _remember(self, gen: Generation) -> None:
+        recent = self.recent.setdefault(gen.uri, [])
+        recent.append(gen)
+        del recent[:-4]
+
+    def _finished(self, gen: Generation) -> None:
+        self._log_generation(gen)
+        if gen.served_partial and gen.error is None and self.on_updated is not None:
+            self.on_updated(gen)
+
+    def forget(self, uri: str) -> None:
+        """Drop state for a closed document, stopping its generation."""
+        for gen in self.recent.pop(uri, []):
+            gen.stop()
+        self.anchors.pop(uri, None)
+        self.seq.pop(uri, None)
+
+    def shutdown(self) -> None:
+        """Stop generating."""
+        self.generator.shutdown()
+
+    def _log(self, req: CompletionRequest, gen: Generation | None, outcome: str, t0: float, **extra) -> None:
+        entry = {"event": "request", "n": next(self._ids), "uri": req.uri, "offset": req.offset,
+                 "outcome": outcome, "latency_ms": round((time.perf_counter() - t0) * 1000, 2),
+                 "id": gen.id if gen else None, "mode": gen.mode if gen else None}
+        entry.update({k: v for k, v in extra.items() if v is not None})
+        self._emit(entry)
+
+    def _log_generation(self, gen: Generation) -> None:
+        st = gen.stats
+        entry = {"event": "generation", "id": gen.id, "uri": gen.uri, "mode": gen.mode,
+                 "prompt_tokens": st.prompt_tokens, "reused_tokens": st.reused_tokens,
+                 "prefilled_tokens": st.prompt_tokens - st.reused_tokens,
+                 "generated_tokens": st.generated_tokens, "engine_first_token_ms": round(st.first_token_ms, 2),
+                 "engine_ms": round(st.total_ms, 2), "build_prompt_ms": round(getattr(gen, "build_ms", 0.0), 3),
+                 "first_line_ms": round(gen.first_ms, 2) if gen.first_ms is not None else None,
+                 "full_ms": round(gen.full_ms or 0.0, 2), "stopped": gen.stopped,
+                 "error": repr(gen.error) if gen.error else None, "chars": len(gen.text),
+                 "sources": gen.sources}
+        if hasattr(gen, "prompt_text"):
+            entry["prompt"] = gen.prompt_text  # type: ignore[attr-defined]
+        self._emit(entry)
+
+    def _emit(self, entry: dict) -> None:
+        if self.record is not None:
+            self.record(entry)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(json.dumps(entry))

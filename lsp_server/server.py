@@ -1,0 +1,105 @@
+"""The Tacit language server object: state shared by the handlers, and its construction."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from . import __version__
+from .engine_host import EngineHost
+from .options import Options
+from .pipeline.generate import Generation
+
+log = logging.getLogger(__name__)
+
+STATUS = "tacit/status"
+COMPLETION_UPDATED = "tacit/completionUpdated"
+
+
+class Recorder:
+    """Appends structured per-request records (JSON lines) to a file, when one is configured."""
+
+    def __init__(self) -> None:
+        self.path: str | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, entry: dict) -> None:
+        if not self.path:
+            return
+        entry = {"t": round(time.time(), 4), **entry}
+        line = json.dumps(entry) + "\n"
+        try:
+            with self._lock, open(self.path, "a", encoding="utf-8") as fh:
+                fh.write(line)
+        except OSError as exc:
+            log.warning("cannot write log file %s: %s", self.path, exc)
+            self.path = None
+
+
+class TacitServer(LanguageServer):
+    """pygls server plus Tacit's options, engine host and status."""
+
+    def __init__(self) -> None:
+        super().__init__("tacit", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.options = Options()
+        self.state = "starting"
+        self.state_message = ""
+        self.last_latency_ms: float | None = None
+        self.recorder = Recorder()
+        self._reported: set[str] = set()
+        self.host = EngineHost(self.set_status, self.completion_updated, self.recorder, self.report_once)
+
+    def set_status(self, state: str, message: str = "", **extra: Any) -> None:
+        """Record and announce the server's state (`tacit/status`)."""
+        self.state, self.state_message = state, message
+        params = {"state": state, "message": message, "engine": self.options.engine, **extra}
+        if self.last_latency_ms is not None:
+            params["latencyMs"] = round(self.last_latency_ms, 1)
+        log.info("status %s: %s", state, message)
+        try:
+            self.protocol.notify(STATUS, params)
+        except Exception:  # not connected yet / already gone
+            log.debug("status not sent", exc_info=True)
+
+    def report_once(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
+        """Show `message` to the user once per session."""
+        if message in self._reported:
+            return
+        self._reported.add(message)
+        log.warning("%s", message)
+        try:
+            self.window_show_message(types.ShowMessageParams(type=kind, message=f"Tacit: {message}"))
+        except Exception:
+            log.debug("message not sent", exc_info=True)
+
+    def completion_updated(self, gen: Generation) -> None:
+        """Tell the client that more of a suggestion it was shown is ready."""
+        doc = self.workspace.text_documents.get(gen.uri) if self._has_workspace() else None
+        self.protocol.notify(COMPLETION_UPDATED, {"uri": gen.uri, "id": gen.id,
+                                                  "version": doc.version if doc else None})
+
+    def _has_workspace(self) -> bool:
+        try:
+            self.workspace
+        except RuntimeError:
+            return False
+        return True
+
+
+def create_server() -> TacitServer:
+    """A server with every handler registered."""
+    from .handlers import custom, documents, inline_completion, lifecycle
+
+    server = TacitServer()
+    for module in (lifecycle, documents, inline_completion, custom):
+        module.register(server)
+    if os.environ.get("TACIT_LOG_FILE"):
+        server.recorder.path = os.environ["TACIT_LOG_FILE"]
+    return server

@@ -1,0 +1,49 @@
+from lsp_server.options import Options, parse_options, to_json
+
+
+def test_defaults_when_empty():
+    opts, errors = parse_options(None)
+    assert opts == Options() and errors == []
+
+
+def test_camel_case_nested():
+    opts, errors = parse_options({"engine": "remote", "remote": {"url": "http://127.0.0.1:9/v1", "timeoutMs": 500},
+                                  "completion": {"maxTokens": 32, "debounceMs": 10},
+                                  "disabledLanguages": ["markdown"]})
+    assert errors == []
+    assert opts.engine == "remote" and opts.remote.timeout_ms == 500
+    assert opts.completion.max_tokens == 32 and opts.completion.debounce_ms == 10
+    assert opts.disabled_languages == ["markdown"]
+
+
+def test_tacit_section_is_unwrapped():
+    opts, errors = parse_options({"tacit": {"enabled": False}})
+    assert not opts.enabled and errors == []
+
+
+def test_invalid_values_fall_back_and_are_reported():
+    opts, errors = parse_options({"engine": "gpt-99", "completion": {"maxTokens": "many", "maxLines": -3},
+                                  "bogus": 1, "model": 7, "enabled": "yes"})
+    assert opts.engine == "llama"
+    assert opts.completion.max_tokens == Options().completion.max_tokens
+    assert opts.completion.max_lines == Options().completion.max_lines
+    assert opts.enabled is True
+    text = " ".join(errors)
+    for needle in ("engine", "maxTokens", "bogus", "model", "enabled", "maxLines"):
+        assert needle in text
+
+
+def test_remote_without_url_falls_back_to_embedded():
+    opts, errors = parse_options({"engine": "remote"})
+    assert opts.engine == "llama" and any("remote.url" in e for e in errors)
+
+
+def test_change_configuration_merges_onto_current():
+    base, _ = parse_options({"completion": {"maxTokens": 10}})
+    opts, _ = parse_options({"completion": {"maxLines": 3}}, base)
+    assert opts.completion.max_tokens == 10 and opts.completion.max_lines == 3
+    assert base.completion.max_lines == Options().completion.max_lines  # base untouched
+
+
+def test_to_json_is_camel_case():
+    assert to_json(Options())["completion"]["maxTokens"] == Options().completion.max_tokens

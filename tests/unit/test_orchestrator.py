@@ -1,0 +1,122 @@
+"""The completion pipeline end to end with a fake engine: streaming, cache, cancellation."""
+
+import asyncio
+import time
+
+import pytest
+
+from lsp_server.engines.fake import FakeEngine
+from lsp_server.pipeline.orchestrator import CompletionSettings, Completer
+from lsp_server.pipeline.request import CompletionRequest
+
+
+def req(marked: str, uri: str = "file:///w/a.py", language: str = "python") -> CompletionRequest:
+    offset = marked.index("<CURSOR>")
+    text = marked.replace("<CURSOR>", "")
+    line = text.count("\n", 0, offset)
+    character = offset - (text.rfind("\n", 0, offset) + 1)
+    return CompletionRequest(uri=uri, language_id=language, text=text, offset=offset, line=line,
+                             character=character, received=time.perf_counter())
+
+
+def make(outputs, delay=0.0, **settings):
+    engine = FakeEngine(outputs, delay=delay)
+    updated = []
+    completer = Completer(engine, CompletionSettings(**settings), on_updated=updated.append)
+    return engine, completer, updated
+
+
+async def test_single_line_mid_statement():
+    engine, c, _ = make([["total = ", "price * qty\n", "print(total)\n"]])
+    s = await c.complete(req("def f(price, qty):\n    <CURSOR>\n"))
+    # blank line -> block mode: both lines, block ends at dedent
+    assert s is not None and s.text.startswith("total = price * qty")
+    engine2, c2, _ = make([["qty)\n", "junk\n"]])
+    s2 = await c2.complete(req("x = mul(price, <CURSOR>)\n"))
+    assert s2.text == "qty)" and s2.end - s2.start == 1  # replaces the ')' after the cursor
+
+
+async def test_typing_through_is_served_from_cache_without_the_model():
+    engine, c, _ = make([["compute(a, b)\n"]])
+    first = await c.complete(req("x = <CURSOR>\n"))
+    assert first.text == "compute(a, b)" and not first.from_cache
+    for typed in ("c", "co", "com", "compute("):
+        s = await c.complete(req(f"x = {typed}<CURSOR>\n"))
+        assert s is not None and s.from_cache and s.id == first.id
+        assert s.text == "compute(a, b)"[len(typed):]
+    assert len(engine.prompts) == 1
+
+
+async def test_diverging_keystroke_starts_a_new_generation():
+    engine, c, _ = make([["compute(a, b)\n"], ["zeta\n"]])
+    await c.complete(req("x = <CURSOR>\n"))
+    s = await c.complete(req("x = q<CURSOR>\n"))
+    assert s.text == "zeta" and not s.from_cache and len(engine.prompts) == 2
+
+
+async def test_block_streams_first_line_then_announces_the_rest():
+    pieces = ["\n", "    a = 1\n", "    b = 2\n", "    c = 3\n", "    return a + b + c\n"]
+    engine, c, updated = make([pieces], delay=0.05)
+    first = await c.complete(req("def f():<CURSOR>\n\nprint(f())\n"))
+    assert first is not None and not first.complete
+    assert "a = 1" in first.text and "return" not in first.text
+    for _ in range(200):
+        if updated:
+            break
+        await asyncio.sleep(0.01)
+    assert updated and updated[0].id == first.id
+    full = await c.complete(req("def f():<CURSOR>\n\nprint(f())\n"))
+    assert full.complete and full.from_cache and full.text.endswith("return a + b + c")
+    assert len(engine.prompts) == 1
+
+
+async def test_superseding_request_stops_the_running_generation():
+    engine, c, _ = make([["slow"] * 200, ["fast\n"]], delay=0.02)
+    old = asyncio.ensure_future(c.complete(req("x = <CURSOR>\n")))
+    await asyncio.sleep(0.1)
+    gen_old = c.recent["file:///w/a.py"][-1]
+    new = await c.complete(req("x = q<CURSOR>\n"))
+    assert new.text == "fast"
+    assert await old is None
+    assert gen_old.stopped and engine.stopped == 1
+
+
+async def test_cancelled_request_stops_generation():
+    engine, c, _ = make([["slow"] * 200], delay=0.02)
+    task = asyncio.ensure_future(c.complete(req("x = <CURSOR>\n")))
+    await asyncio.sleep(0.1)
+    gen = c.recent["file:///w/a.py"][-1]
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.wait_for(gen.wait_done(), 2)
+    assert gen.stopped and gen.stats.generated_tokens < 50
+
+
+@pytest.mark.parametrize("output,marked", [
+    ([], "x = <CURSOR>\n"),
+    (["   \n"], "x = <CURSOR>\n"),
+    (["foo(1)\n"], "x = <CURSOR>foo(1)\n"),  # repeats the text after the cursor
+])
+async def test_useless_output_shows_nothing(output, marked):
+    _, c, _ = make([output])
+    assert await c.complete(req(marked)) is None
+
+
+async def test_prefilter_skips_without_the_model():
+    engine, c, _ = make([["x\n"]], enabled=False)
+    assert await c.complete(req("x = <CURSOR>\n")) is None
+    engine, c, _ = make([["x\n"]], disabled_languages=["python"])
+    assert await c.complete(req("x = <CURSOR>\n")) is None
+    engine, c, _ = make([["x\n"]])
+    assert await c.complete(req("x = fo<CURSOR>o\n")) is None  # middle of a word
+    assert engine.prompts == []
+
+
+async def test_prompt_prefix_is_stable_across_keystrokes():
+    engine, c, _ = make([["a\n"], ["b\n"], ["c\n"]])
+    body = "".join(f"v{i} = {i}\n" for i in range(2000))
+    for typed in ("p", "pq", "pqr"):
+        await c.complete(req(body + typed + "<CURSOR>\n"))
+    starts = {p.split("<|fim_suffix|>")[0][:200] for p in engine.prompts}
+    assert len(starts) == 1  # the window did not slide with each keystroke

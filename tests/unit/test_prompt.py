@@ -1,0 +1,49 @@
+from context import prompt
+
+
+def test_fim_render():
+    t = prompt.TEMPLATES["qwen2.5-coder"]
+    assert t.render("ab", "cd") == "<|fim_prefix|>ab<|fim_suffix|>cd<|fim_middle|>"
+
+
+def test_prefix_only_render_ignores_suffix():
+    t = prompt.template_for("gemma3")
+    assert not t.fim and t.render("ab", "cd") == "ab"
+
+
+def test_unknown_family_is_prefix_only():
+    assert prompt.template_for(None).name == "prefix-only"
+    assert prompt.template_for("starcoder2").name == "starcoder2"
+
+
+def test_anchor_is_stable_while_typing():
+    opts = prompt.PromptOptions(prefix_chars=100, prefix_keep_chars=60)
+    doc = "".join(f"line {i:03d}\n" for i in range(30))  # 270 chars
+    first = prompt.anchor_offset(doc, None, opts)
+    assert first > 0 and doc[first - 1] == "\n" and len(doc) - first <= 60
+    # typing at the end keeps the window start until the window outgrows its budget
+    anchor = first
+    typed = doc
+    moves = 0
+    for ch in "x" * 35:
+        typed += ch
+        new = prompt.anchor_offset(typed, anchor, opts)
+        moves += new != anchor
+        anchor = new
+    assert moves == 0
+    typed += "y" * 20
+    assert prompt.anchor_offset(typed, anchor, opts) != anchor  # outgrew: jumps forward once
+
+
+def test_cut_suffix_bounds_lines_and_chars():
+    opts = prompt.PromptOptions(suffix_lines=2, suffix_chars=1000)
+    assert prompt.cut_suffix("a\nb\nc\nd\n", opts) == "a\nb\nc"
+    opts = prompt.PromptOptions(suffix_lines=10, suffix_chars=3)
+    assert prompt.cut_suffix("abcdef", opts) == "abc"
+
+
+def test_build_records_sources():
+    t = prompt.TEMPLATES["qwen2.5-coder"]
+    p = prompt.build(t, "def f():\n    ", "\nprint(1)\n", None, prompt.PromptOptions())
+    assert p.sources == ["prefix", "suffix"] and p.prefix_start == 0
+    assert p.text.startswith("<|fim_prefix|>def f()") and p.text.endswith("<|fim_middle|>")

@@ -23,7 +23,7 @@ def settings_from(opts: Options) -> CompletionSettings:
     c = opts.completion
     return CompletionSettings(
         enabled=opts.enabled, disabled_languages=list(opts.disabled_languages), max_tokens=c.max_tokens,
-        single_line_max_tokens=c.single_line_max_tokens, max_lines=c.max_lines, debounce_ms=c.debounce_ms,
+        max_lines=c.max_lines, debounce_ms=c.debounce_ms,
         max_file_chars=c.max_file_chars, log_prompts=opts.log_prompts,
         prompt=PromptOptions(prefix_chars=c.prefix_chars, prefix_keep_chars=max(1, c.prefix_chars * 2 // 3),
                              suffix_chars=c.suffix_chars, suffix_lines=c.suffix_lines))

@@ -35,7 +35,6 @@ class RemoteOptions:
 @dataclass
 class CompletionOptions:
     max_tokens: int = 96
-    single_line_max_tokens: int = 48
     max_lines: int = 12
     debounce_ms: int = 0
     max_file_chars: int = 1_000_000

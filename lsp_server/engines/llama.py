@@ -53,6 +53,7 @@ class LlamaEngine:
         self.load_ms = (time.perf_counter() - t0) * 1000
         self.architecture = self.llm.metadata.get("general.architecture", "")
         self.family = family or self._detect_family()
+        self._vocab = llama_cpp.llama_model_get_vocab(self.llm._model.model)
         self.last_stats = EngineStats()
         self._lock = threading.Lock()
         self._stop: threading.Event | None = None
@@ -104,7 +105,7 @@ class LlamaEngine:
             for token in gen:
                 if stop_flag.is_set():
                     return
-                if token == eos or llm._model.token_is_eog(token):
+                if token == eos or self._llama_cpp.llama_vocab_is_eog(self._vocab, token):
                     return
                 stats.generated_tokens += 1
                 if stats.generated_tokens == 1:

@@ -61,15 +61,27 @@ class Generation:
             return ""  # not decided yet: the model has not produced that far
         return None
 
-    def ready_after(self, typed: str) -> bool:
-        """True when a useful first line (or the final text) is available after `typed`."""
-        if self.done:
-            return True
+    def shown(self, typed: str) -> tuple[str, bool] | None:
+        """What to show after `typed`: (text, complete), or None while nothing useful is ready.
+
+        Line mode shows the rest of the current line (the lines after it stay cached for
+        typing through); block mode shows every complete line so far, then the whole block.
+        """
         rest = self.remaining(typed)
         if rest is None:
-            return True
-        complete = rest[: rest.rfind("\n") + 1] if "\n" in rest else ""
-        return complete.strip() != ""
+            return None
+        if self.mode == "line":
+            if "\n" in rest:
+                return rest[: rest.index("\n")], True
+            return (rest, True) if self.done else None
+        if self.done:
+            return rest, True
+        complete = rest[: rest.rfind("\n") + 1]
+        return (complete, False) if complete.strip() else None
+
+    def ready_after(self, typed: str) -> bool:
+        """True when there is something to answer after `typed` (or it never will be)."""
+        return self.done or self.remaining(typed) is None or self.shown(typed) is not None
 
     async def wait_ready(self, typed: str) -> None:
         """Wait until `ready_after(typed)`."""

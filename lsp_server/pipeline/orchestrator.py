@@ -35,7 +35,6 @@ class CompletionSettings:
     enabled: bool = True
     disabled_languages: list[str] = field(default_factory=list)
     max_tokens: int = 96
-    single_line_max_tokens: int = 48
     max_lines: int = 12
     debounce_ms: int = 0
     max_file_chars: int = 1_000_000
@@ -93,7 +92,7 @@ class Completer:
         gen.sources = prompt.sources
         gen.on_done.append(self._finished)
         options = GenOptions(
-            max_tokens=s.single_line_max_tokens if cursor.mode == "line" else s.max_tokens,
+            max_tokens=s.max_tokens,
             stop=list(self.template.stops))
         chain = partial(self._filters, cursor=cursor, req=req, template=self.template)
         self._remember(gen)
@@ -127,10 +126,10 @@ class Completer:
 
     def _filters(self, pieces, *, cursor: syntax.CursorContext, req: CompletionRequest,
                  template: prompts.Template):
+        """The output filter chain. Line mode still generates the following lines of the block:
+        only the first is shown, the rest is kept for typing through."""
         s = self.settings
         stream = filters.lines(filters.stop_strings(pieces, list(template.stops)))
-        if cursor.mode == "line":
-            return filters.first_line(stream)
         stream = filters.block_end(stream, cursor.base_indent, req.language_id in syntax.INDENT_LANGUAGES)
         stream = filters.max_lines(stream, s.max_lines)
         stream = filters.stop_at_suffix(stream, req.suffix)
@@ -149,25 +148,24 @@ class Completer:
             self._log(req, gen, "cancelled", t0)
             raise
         gen.waiters -= 1
-        rest = gen.remaining(typed)
-        if rest is None or gen.error is not None:
-            self._log(req, gen, "error" if gen.error else "diverged", t0,
-                      reason=repr(gen.error) if gen.error else None)
+        shown = gen.shown(typed)
+        if shown is None or gen.error is not None:
+            outcome = "error" if gen.error else ("diverged" if gen.remaining(typed) is None else "empty")
+            self._log(req, gen, outcome, t0, reason=repr(gen.error) if gen.error else None)
             return None
-        if not gen.done:
-            rest = rest[: rest.rfind("\n") + 1]
+        text, complete = shown
         line_after = req.line_text[req.character:]
-        final = postprocess.finalize(rest, line_after, req.suffix, gen.done)
+        final = postprocess.finalize(text, line_after, req.suffix, complete)
         latency = (time.perf_counter() - t0) * 1000
         if final is None:
             self._log(req, gen, "empty", t0, cache=cached)
             return None
         text, replace = final
-        if not gen.done:
+        if not complete:
             gen.served_partial = True
-        self._log(req, gen, "served", t0, cache=cached, chars=len(text), complete=gen.done)
+        self._log(req, gen, "served", t0, cache=cached, chars=len(text), complete=complete)
         return Suggestion(id=gen.id, text=text, start=req.offset, end=req.offset + replace,
-                          complete=gen.done, from_cache=cached, sources=gen.sources, latency_ms=latency)
+                          complete=complete, from_cache=cached, sources=gen.sources, latency_ms=latency)
 
     # -- bookkeeping ----------------------------------------------------------------
     def _remember(self, gen: Generation) -> None:

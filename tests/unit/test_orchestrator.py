@@ -120,3 +120,16 @@ async def test_prompt_prefix_is_stable_across_keystrokes():
         await c.complete(req(body + typed + "<CURSOR>\n"))
     starts = {p.split("<|fim_suffix|>")[0][:200] for p in engine.prompts}
     assert len(starts) == 1  # the window did not slide with each keystroke
+
+
+async def test_line_mode_shows_one_line_and_keeps_the_next_for_typing_through():
+    engine, c, _ = make([["items = load(path)\n", "    for item in items:\n", "        use(item)\n"]])
+    first = await c.complete(req("def f(path):\n    <CURSOR>\n"))
+    assert first is not None  # blank line: block mode shows all
+    engine, c, _ = make([["(path)\n", "    for item in items:\n", "        use(item)\n"]])
+    first = await c.complete(req("def f(path):\n    items = load<CURSOR>\n"))
+    assert first.text == "(path)" and first.complete
+    # the user types the line and presses Enter (with auto-indent): served from the cache
+    nxt = await c.complete(req("def f(path):\n    items = load(path)\n    <CURSOR>\n"))
+    assert nxt is not None and nxt.from_cache and nxt.text == "for item in items:"
+    assert len(engine.prompts) == 1

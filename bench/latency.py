@@ -1,0 +1,214 @@
+"""Keystroke latency benchmark: replay recorded typing sessions against the real server.
+
+Reports keystroke-to-first-suggestion and keystroke-to-full-suggestion latency (p50/p95),
+the typing-through cache hit rate, prompt tokens prefilled per request, peak server RSS,
+warm start time, and the same prompts run directly through
+`llama_cpp.Llama.create_completion` in the same run, from the same KV-cache history,
+so that the server's overhead is a ratio measured side by side.
+
+    python bench/latency.py [--sessions DIR] [--model NAME|FILE] [--speed 1.0] [--max-keys N]
+
+Writes bench/results/latency.json and bench/results/latency_cdf.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from lsp_server import client as lsp_client  # noqa: E402
+from lsp_server.models import resolve_model  # noqa: E402
+from lsp_server.replay import SEEDS, sessions_in, replay  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+
+
+def pct(values: list[float], q: float) -> float | None:
+    """The q-quantile (nearest rank) of values, or None."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, max(0, int(round(q * (len(ordered) - 1)))))], 2)
+
+
+class RssSampler:
+    """Samples a process's resident memory in the background; keeps the peak."""
+
+    def __init__(self, pid: int) -> None:
+        self.proc = psutil.Process(pid)
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            try:
+                self.peak = max(self.peak, self.proc.memory_info().rss)
+            except psutil.Error:
+                return
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak / 2**20
+
+
+async def start_server(init: dict, log: Path) -> tuple[lsp_client.TacitClient, float]:
+    t0 = time.perf_counter()
+    client = await lsp_client.start({**init, "logFile": str(log), "logPrompts": True}, root=SEEDS / "demo")
+    state = await client.wait_state(timeout=300)
+    if state != "ready":
+        raise SystemExit(f"server not ready: {client.statuses[-1]}")
+    return client, (time.perf_counter() - t0) * 1000
+
+
+async def run_server(args: argparse.Namespace, log: Path) -> dict:
+    init = {"model": {"path": args.model}} if args.model else {}
+    # a first start warms the OS page cache: what a second editor session sees
+    warmup_client, cold_ms = await start_server(init, log.with_suffix(".warmup"))
+    await warmup_client.close()
+    client, warm_ms = await start_server(init, log)
+    sampler = RssSampler(client._server.pid)
+    keystrokes = []
+    try:
+        for session in sessions_in(Path(args.sessions)):
+            print(f"replaying {session.name}: {len(session.events[:args.max_keys])} keystrokes", flush=True)
+            result = await replay(client, session, speed=args.speed, max_keys=args.max_keys, settle=5.0)
+            for ks in result.keystrokes:
+                keystrokes.append({"session": session.name, **{k: v for k, v in vars(ks).items()
+                                                              if k not in ("text", "full_text")}})
+    finally:
+        peak = sampler.stop()
+        await client.close()
+    return {"keystrokes": keystrokes, "ready_ms": warm_ms, "first_start_ms": cold_ms, "peak_rss_mb": peak}
+
+
+def raw_engine(model_path: Path, generations: list[dict]) -> dict[str, float]:
+    """Run every logged prompt, in order, straight through llama_cpp; time the completed ones."""
+    import llama_cpp
+
+    llm = llama_cpp.Llama(str(model_path), n_ctx=4096, n_batch=512, verbose=False, swa_full=True)
+    times: dict[str, float] = {}
+    for gen in generations:
+        tokens = llm.tokenize(gen["prompt"].encode(), add_bos=False, special=True)
+        n = max(1, gen["generated_tokens"])
+        t0 = time.perf_counter()
+        llm.create_completion(prompt=tokens, max_tokens=n, temperature=0.0, top_k=1, top_p=1.0,
+                              min_p=0.0, repeat_penalty=1.0)
+        if not gen["stopped"] and gen["error"] is None:
+            times[gen["id"]] = (time.perf_counter() - t0) * 1000
+    llm.close()
+    return times
+
+
+def summarize(run: dict, generations: list[dict], raw: dict[str, float], model: str) -> dict:
+    ks = run["keystrokes"]
+    shown = [k for k in ks if k["first_ms"] is not None]
+    firsts = [k["first_ms"] for k in shown]
+    fulls = [k["full_ms"] for k in shown if k["full_ms"] is not None]
+    cached = [k for k in shown if k["cached"]]
+    by_id = {g["id"]: g for g in generations}
+    pairs = []
+    for k in shown:
+        gid = k["suggestion_id"]
+        if not k["cached"] and gid in raw and k["full_ms"] is not None:
+            pairs.append((k["full_ms"], raw[gid]))
+    server_ms = [p[0] for p in pairs]
+    raw_ms = [p[1] for p in pairs]
+    prefilled = [g["prefilled_tokens"] for g in generations]
+    prompt_tokens = [g["prompt_tokens"] for g in generations]
+    reused = sum(g["reused_tokens"] for g in generations)
+    return {
+        "model": model,
+        "sessions": sorted({k["session"] for k in ks}),
+        "keystrokes": len(ks),
+        "keystrokes_with_suggestion": len(shown),
+        "p50_first_ms": pct(firsts, 0.5), "p95_first_ms": pct(firsts, 0.95),
+        "p50_full_ms": pct(fulls, 0.5), "p95_full_ms": pct(fulls, 0.95),
+        "model_served_p50_first_ms": pct([k["first_ms"] for k in shown if not k["cached"]], 0.5),
+        "cache_hit_rate": round(len(cached) / len(shown), 3) if shown else None,
+        "raw_engine_p50_ms": pct(raw_ms, 0.5),
+        "server_same_prompts_p50_ms": pct(server_ms, 0.5),
+        "overhead_ratio": round(sum(server_ms) / sum(raw_ms), 3) if raw_ms else None,
+        "overhead_pairs": len(pairs),
+        "generations": len(generations),
+        "generations_stopped": sum(1 for g in generations if g["stopped"]),
+        "prompt_tokens_mean": round(statistics.mean(prompt_tokens), 1) if prompt_tokens else None,
+        "prefilled_tokens_p50": pct(prefilled, 0.5), "prefilled_tokens_p95": pct(prefilled, 0.95),
+        "prefilled_tokens_mean": round(statistics.mean(prefilled), 1) if prefilled else None,
+        "prompt_reuse_share": round(reused / sum(prompt_tokens), 3) if prompt_tokens else None,
+        "peak_rss_mb": round(run["peak_rss_mb"], 1),
+        "warm_ready_ms": round(run["ready_ms"], 1),
+        "first_start_ready_ms": round(run["first_start_ms"], 1),
+        "outcomes": {o: sum(1 for k in ks if k["outcome"] == o) for o in sorted({k["outcome"] for k in ks})},
+        "targets": {"p50_first_ms": 150, "p95_first_ms": 600, "overhead_ratio": 1.10, "warm_ready_ms": 3000,
+                    "peak_rss_mb": 1536},
+    }
+
+
+def plot(run: dict, raw: dict[str, float], out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = [k for k in run["keystrokes"] if k["first_ms"] is not None]
+    series = {"keystroke -> first suggestion": [k["first_ms"] for k in shown],
+              "keystroke -> full suggestion": [k["full_ms"] for k in shown if k["full_ms"] is not None],
+              "raw llama_cpp, same prompts": list(raw.values())}
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for label, values in series.items():
+        if values:
+            xs = sorted(values)
+            ax.step(xs, [(i + 1) / len(xs) for i in range(len(xs))], where="post", label=f"{label} (n={len(xs)})")
+    ax.axvline(150, color="grey", ls=":", lw=1)
+    ax.axvline(600, color="grey", ls="--", lw=1)
+    ax.set_xscale("log")
+    ax.set_xlabel("milliseconds (log)")
+    ax.set_ylabel("share of keystrokes")
+    ax.set_title("Tacit keystroke latency CDF (2-core CPU)")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sessions", default=str(SEEDS / "sessions"))
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--speed", type=float, default=1.0)
+    parser.add_argument("--max-keys", type=int, default=None)
+    parser.add_argument("--out", default=str(RESULTS / "latency.json"))
+    parser.add_argument("--no-raw", action="store_true", help="skip the raw llama_cpp comparison")
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "requests.jsonl"
+        run = asyncio.run(run_server(args, log))
+        entries = [json.loads(x) for x in log.read_text().splitlines() if x.strip()]
+    generations = [e for e in entries if e["event"] == "generation"]
+    model_path = resolve_model(args.model)
+    raw = {} if args.no_raw else raw_engine(model_path, generations)
+    result = summarize(run, generations, raw, model_path.name)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    plot(run, raw, out.with_name(out.stem + "_cdf.png"))
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

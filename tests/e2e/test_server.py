@@ -1,0 +1,209 @@
+"""The real server over stdio with the real default model: the core behaviours."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from lsprotocol import types
+
+from lsp_server import client as lsp_client
+from lsp_server.replay import load_session
+
+from .conftest import DEMO, ROOT, read_log
+
+SHLEX = DEMO / "shlex.py"
+
+
+def cursor_after(text: str, needle: str) -> tuple[int, int, int]:
+    offset = text.index(needle) + len(needle)
+    line = text.count("\n", 0, offset)
+    return offset, line, offset - (text.rfind("\n", 0, offset) + 1)
+
+
+async def wait_generations(server, n: int, timeout: float = 60) -> list[dict]:
+    """Generation records once at least `n` have finished (they log when done)."""
+    for _ in range(int(timeout / 0.05)):
+        gens = [e for e in read_log(server.log_path) if e["event"] == "generation"]
+        if len(gens) >= n:
+            return gens
+        await asyncio.sleep(0.05)
+    return gens
+
+
+def items(result) -> list[types.InlineCompletionItem]:
+    return list(result.items) if result is not None else []
+
+
+async def test_open_type_and_receive_a_suggestion(server):
+    session = load_session(ROOT / "seeds" / "sessions" / "shlex-quote.jsonl")
+    text = session.initial_text()
+    uri = SHLEX.as_uri()
+    server.open(uri, text)
+    offset = session.cut[0]
+    line, col = text.count("\n", 0, offset), offset - (text.rfind("\n", 0, offset) + 1)
+    for ch in "if not":
+        server.insert(uri, line, col, ch)
+        col += 1
+    result = await server.inline(uri, line, col)
+    got = items(result)
+    assert got and got[0].insert_text.strip(), result
+    assert got[0].range.start == types.Position(line=line, character=col)
+    assert got[0].command.arguments[0].startswith("tacit-")
+
+
+async def test_typing_through_is_served_from_cache(server):
+    text = "import os\n\n\ndef read_config(path):\n    with open(path) as fh:\n        return fh.read()\n\n\nconfig = read_config(\n"
+    uri = (DEMO / "scratch_cache.py").as_uri()
+    server.open(uri, text)
+    line, col = 8, len("config = read_config(")
+    first = items(await server.inline(uri, line, col))
+    assert first, "expected a suggestion to type through"
+    suggestion = first[0].insert_text
+    sid = first[0].command.arguments[0]
+    typed = suggestion[: max(1, min(3, len(suggestion) - 1))]
+    for k, ch in enumerate(typed, 1):
+        server.insert(uri, line, col, ch)
+        col += 1
+        again = items(await server.inline(uri, line, col))
+        assert again, f"no suggestion after typing {ch!r}"
+        assert again[0].command.arguments[0] == sid
+        assert again[0].command.arguments[1]["cached"] is True
+        assert again[0].insert_text == suggestion[k:]
+    generations = await wait_generations(server, 1)
+    assert len(generations) == 1  # the model ran once for all those keystrokes
+
+
+async def test_cancel_request_stops_generation(server):
+    text = SHLEX.read_text()
+    uri = SHLEX.as_uri()
+    server.open(uri, text)
+    _, line, col = cursor_after(text, "def quote(s):\n")
+    msg_id = "cancel-me"
+    params = types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=line, character=col),
+        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked))
+    fut = server.protocol.send_request_async(types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id=msg_id)
+    await asyncio.sleep(0.3)  # the prefill of the whole file is under way
+    server.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
+    try:
+        await asyncio.wait_for(fut, 10)
+    except Exception as exc:  # RequestCancelled
+        assert "cancel" in str(exc).lower()
+    gens = await wait_generations(server, 1, timeout=10)
+    assert gens and gens[-1]["stopped"] is True
+    assert gens[-1]["generated_tokens"] <= 1
+    # a prefill of ~3,000 tokens takes tens of seconds here: it was stopped long before
+    assert gens[-1]["engine_ms"] < 5000
+    # and the server still serves
+    got = items(await server.inline(uri, line, col, invoked=True))
+    assert got is not None
+
+
+async def test_superseded_request_is_abandoned(server):
+    text = "def area(width, height):\n    return \n"
+    uri = (DEMO / "scratch_supersede.py").as_uri()
+    server.open(uri, text)
+    first = asyncio.ensure_future(server.inline(uri, 1, 11))
+    await asyncio.sleep(0.05)
+    server.insert(uri, 1, 11, "w")
+    second = await server.inline(uri, 1, 12)
+    old = await first
+    assert items(old) == [] or items(old)[0].insert_text.startswith("w")
+    assert items(second), "the newer request gets a suggestion"
+    gens = [e for e in read_log(server.log_path) if e["event"] == "generation"]
+    if len(gens) >= 2:
+        assert gens[0]["stopped"] is True
+
+
+async def test_streaming_announces_the_rest_of_a_block(server):
+    text = ("def parse_pairs(text):\n    \"\"\"Parse 'a=1,b=2' into a dict of ints.\"\"\"\n    result = {}\n"
+            "    for part in text.split(','):\n")
+    uri = (DEMO / "scratch_stream.py").as_uri()
+    server.open(uri, text + "\n")
+    first = items(await server.inline(uri, 4, 0, invoked=True))
+    assert first
+    meta = first[0].command.arguments[1]
+    if not meta["complete"]:
+        update = await asyncio.wait_for(server.updates.get(), 60)
+        assert update["id"] == first[0].command.arguments[0]
+        full = items(await server.inline(uri, 4, 0, invoked=True))
+        assert full[0].command.arguments[1]["complete"] is True
+        assert full[0].command.arguments[1]["cached"] is True
+        assert len(full[0].insert_text) > len(first[0].insert_text)
+        assert full[0].insert_text.startswith(first[0].insert_text)
+
+
+async def test_malformed_requests_get_errors_and_the_server_keeps_serving(server):
+    # wrong params shape
+    try:
+        await asyncio.wait_for(server.protocol.send_request_async(
+            types.TEXT_DOCUMENT_INLINE_COMPLETION, {"textDocument": 5}), 10)
+        raised = False
+    except Exception as exc:
+        raised = True
+        assert "invalid" in str(exc).lower() or "params" in str(exc).lower() or exc
+    assert raised
+    # unknown document
+    try:
+        await asyncio.wait_for(server.inline("file:///nowhere/never-opened.py", 0, 0), 10)
+        raised = False
+    except Exception as exc:
+        raised = True
+        assert "not open" in str(exc)
+    assert raised
+    # raw garbage on the wire
+    body = b"{this is not json"
+    server._server.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+    await server._server.stdin.drain()
+    # unknown method
+    try:
+        await asyncio.wait_for(server.protocol.send_request_async("tacit/noSuchMethod", {}), 10)
+    except Exception as exc:
+        assert "no" in str(exc).lower() or exc
+    status = await asyncio.wait_for(server.protocol.send_request_async("tacit/getStatus", None), 10)
+    assert status.state == "ready"
+    text = "x = 1\ny = \n"
+    uri = (DEMO / "scratch_after_garbage.py").as_uri()
+    server.open(uri, text)
+    assert await server.inline(uri, 1, 4, invoked=True) is not None
+
+
+async def test_invalid_options_fall_back_with_one_message(model_path, tmp_path):
+    client = await lsp_client.start({"engine": "warp-drive", "completion": {"maxTokens": "lots"}},
+                                    root=DEMO, env={"TACIT_CONFIG": str(tmp_path)})
+    try:
+        assert await client.wait_state(timeout=120) == "ready"
+        warnings = [m for m in client.messages if "invalid options" in m]
+        assert len(warnings) == 1 and "engine" in warnings[0] and "maxTokens" in warnings[0]
+        client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+            settings={"tacit": {"completion": {"maxLines": 2}}}))
+        await asyncio.sleep(0.2)
+        status = await client.protocol.send_request_async("tacit/getStatus", None)
+        assert status.state == "ready"
+    finally:
+        await client.close()
+
+
+async def test_utf8_position_encoding(model_path, tmp_path):
+    client = await lsp_client.start({}, root=DEMO, env={"TACIT_CONFIG": str(tmp_path)}, encoding="utf-8")
+    try:
+        assert await client.wait_state(timeout=120) == "ready"
+        text = 'greeting = "héllo wörld 🙂"\nname = \n'
+        uri = (DEMO / "scratch_utf8.py").as_uri()
+        client.open(uri, text)
+        res = await client.inline(uri, 1, 7, invoked=True)
+        got = items(res)
+        if got:
+            assert got[0].range.start == types.Position(line=1, character=7)
+        # a position in utf-8 bytes past the emoji on line 0 resolves, not crashes
+        res = await client.inline(uri, 0, len('greeting = "héllo wörld 🙂"'.encode()), invoked=True)
+        assert res is not None
+    finally:
+        await client.close()
+
+
+def test_log_records_are_json(tmp_path):
+    path = tmp_path / "x.jsonl"
+    path.write_text(json.dumps({"event": "request"}) + "\n")
+    assert read_log(path) == [{"event": "request"}]

@@ -77,6 +77,7 @@ class Prompt:
     prefix: str
     suffix: str
     sources: list[str] = field(default_factory=list)
+    head_chars: int = 0  # prompt text up to the cursor: shared with the next keystroke's prompt
 
 
 def anchor_offset(doc_prefix: str, anchor: int | None, opts: PromptOptions) -> int:
@@ -109,7 +110,9 @@ def build(template: Template, doc_prefix: str, doc_suffix: str, anchor: int | No
     header = path_header if path_header else ""
     if header:
         sources.insert(0, "path")
-    return Prompt(template.render(prefix, suffix, header), template.name, start, prefix, suffix, sources)
+    text = template.render(prefix, suffix, header)
+    head = len(template.render(prefix, "", header)) - (len(template.suffix) + len(template.middle))
+    return Prompt(text, template.name, start, prefix, suffix, sources, head_chars=head)
 
 
 def template_for(family: str | None) -> Template:

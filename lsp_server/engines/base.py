@@ -1,7 +1,8 @@
 """The engine interface every model backend implements.
 
 `generate(prompt, options, stop_flag)` yields text pieces as the model produces them.
-It runs in a worker thread; setting `stop_flag` makes it return within one token.
+It runs in a worker thread; setting `stop_flag` makes it return within one token (engines
+that prefill a durable prompt head first finish that head unless `abort_prefill` is set).
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ class GenOptions:
     max_tokens: int = 96
     stop: list[str] = field(default_factory=list)
     temperature: float = 0.0
+    # The first `head_chars` characters of the prompt (the document up to the cursor) are
+    # "durable": their prefill is shared with the next keystroke's prompt, so a superseded
+    # request does not abort it; only `abort_prefill` does.
+    head_chars: int = 0
+    abort_prefill: threading.Event | None = None
 
 
 @dataclass

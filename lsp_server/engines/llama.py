@@ -28,6 +28,7 @@ class LlamaEngine:
     """Generates with a local GGUF model, one generation at a time."""
 
     name = "llama.cpp"
+    PREFILL_CHUNK = 256  # prompt tokens per llama_decode call in the durable prefill
 
     def __init__(self, model_path: Path, n_ctx: int = 4096, n_threads: int | None = None,
                  family: str | None = None, prompt_lookup: int = 0) -> None:
@@ -47,7 +48,7 @@ class LlamaEngine:
         try:
             self.llm = llama_cpp.Llama(
                 model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads or os.cpu_count() or 2,
-                n_batch=512, verbose=False, swa_full=True, **kwargs)
+                n_batch=256, verbose=False, swa_full=True, **kwargs)
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(f"llama.cpp could not load {model_path}: {exc}") from exc
         self.load_ms = (time.perf_counter() - t0) * 1000
@@ -91,12 +92,46 @@ class LlamaEngine:
     def _generate(self, prompt: str, options: GenOptions, stop_flag: threading.Event) -> Iterator[str]:
         llm = self.llm
         t0 = time.perf_counter()
-        tokens = self.tokenize(prompt)
+        head = self.tokenize(prompt[: options.head_chars]) if options.head_chars else []
+        tokens = head + self.tokenize(prompt[options.head_chars:])
         room = llm.n_ctx() - options.max_tokens - 1
         if len(tokens) > room:
-            tokens = tokens[-room:]
+            cut = len(tokens) - room
+            tokens, head = tokens[cut:], head[cut:]
         stats = EngineStats(prompt_tokens=len(tokens), reused_tokens=self.cached_prefix(tokens))
         self.last_stats = stats
+        try:
+            # Phase 1: the durable head (shared with the next keystroke), aborted only on request.
+            if not self._prefill(head, options.abort_prefill or threading.Event()) or stop_flag.is_set():
+                return
+            # Phase 2: the rest of the prompt and the generation, stopped by the request's flag.
+            yield from self._decode(tokens, options, stop_flag, stats, t0)
+        finally:
+            self._stop = None
+            stats.total_ms = (time.perf_counter() - t0) * 1000
+
+    def _prefill(self, head: list[int], abort: threading.Event) -> bool:
+        """Evaluate `head` after the cached prefix, in chunks; False when aborted."""
+        llm = self.llm
+        start = self.cached_prefix(head)
+        if start >= len(head) - 1:
+            return True
+        llm.n_tokens = start
+        self._stop = abort
+        for i in range(start, len(head) - 1, self.PREFILL_CHUNK):
+            if abort.is_set():
+                return False
+            try:
+                llm.eval(head[i: min(i + self.PREFILL_CHUNK, len(head) - 1)])
+            except RuntimeError as exc:
+                if abort.is_set():
+                    return False
+                raise EngineError(f"llama.cpp failed while reading the prompt: {exc}") from exc
+        return True
+
+    def _decode(self, tokens: list[int], options: GenOptions, stop_flag: threading.Event,
+                stats: EngineStats, t0: float) -> Iterator[str]:
+        llm = self.llm
         eos = llm.token_eos()
         decoder = _Utf8Decoder(llm)
         self._stop = stop_flag
@@ -122,8 +157,6 @@ class LlamaEngine:
         finally:
             with contextlib.suppress(Exception):
                 gen.close()
-            self._stop = None
-            stats.total_ms = (time.perf_counter() - t0) * 1000
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

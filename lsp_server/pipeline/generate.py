@@ -32,12 +32,14 @@ class Generation:
         self.prefix = prefix
         self.suffix = suffix
         self.mode = mode
-        self.text = ""
+        self.text = ""  # filtered output: whole lines (and the tail once done)
+        self.raw = ""  # unfiltered model output so far, to notice early that the user diverged
         self.done = False
         self.stopped = False
         self.error: BaseException | None = None
         self.stats = EngineStats()
         self.stop_flag = threading.Event()
+        self.abort_prefill = threading.Event()
         self.started = time.perf_counter()
         self.first_ms: float | None = None
         self.full_ms: float | None = None
@@ -57,7 +59,7 @@ class Generation:
         """The rest of the suggestion after `typed`, or None when `typed` diverged from it."""
         if self.text.startswith(typed):
             return self.text[len(typed):]
-        if not self.done and typed.startswith(self.text):
+        if not self.done and (self.raw.startswith(typed) or typed.startswith(self.raw)):
             return ""  # not decided yet: the model has not produced that far
         return None
 
@@ -95,11 +97,17 @@ class Generation:
             self._changed.clear()
             await self._changed.wait()
 
-    def stop(self) -> None:
-        """Ask the worker to stop within one token."""
+    def stop(self, hard: bool = False) -> None:
+        """Stop generating within one token; `hard` also aborts the shared prompt prefill."""
         self.stop_flag.set()
+        if hard:
+            self.abort_prefill.set()
 
     # Called on the event loop thread by the worker (through call_soon_threadsafe).
+    def _peek(self, raw: str) -> None:
+        self.raw = raw
+        self._changed.set()
+
     def _append(self, line: str) -> None:
         self.text += line
         if self.first_ms is None and self.text.strip():
@@ -130,8 +138,12 @@ class Generator:
 
     def start(self, gen: Generation, prompt: str, options: GenOptions, chain: FilterChain) -> Generation:
         """Stop whatever runs and queue `gen`."""
-        if self.current is not None and not self.current.done:
-            self.current.stop()
+        old = self.current
+        if old is not None and not old.done:
+            # The old prompt's head is (nearly) the new one's when both are in one document:
+            # let its prefill finish, it is work the new request needs too.
+            old.stop(hard=old.uri != gen.uri)
+        options.abort_prefill = gen.abort_prefill
         self.current = gen
         loop = asyncio.get_running_loop()
         self._pool.submit(self._run, loop, gen, prompt, options, chain)
@@ -143,8 +155,16 @@ class Generator:
         stats = EngineStats()
         if not gen.stop_flag.is_set():
             pieces = self.engine.generate(prompt, options, gen.stop_flag)
+
+            def tap(stream: Iterable[str]) -> Iterator[str]:
+                raw = ""
+                for piece in stream:
+                    raw += piece
+                    loop.call_soon_threadsafe(gen._peek, raw)
+                    yield piece
+
             try:
-                for line in chain(pieces):
+                for line in chain(tap(pieces)):
                     if gen.stop_flag.is_set():
                         break
                     loop.call_soon_threadsafe(gen._append, line)
@@ -160,5 +180,5 @@ class Generator:
     def shutdown(self) -> None:
         """Stop the current generation and the worker."""
         if self.current is not None:
-            self.current.stop()
+            self.current.stop(hard=True)
         self._pool.shutdown(wait=False, cancel_futures=True)

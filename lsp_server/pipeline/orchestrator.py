@@ -27,6 +27,9 @@ from .request import CompletionRequest, Suggestion
 
 log = logging.getLogger("tacit.completion")
 
+DIVERGED = object()  # the user typed something the generation did not predict
+CANCEL_GRACE_S = 0.05
+
 
 @dataclass
 class CompletionSettings:
@@ -37,6 +40,7 @@ class CompletionSettings:
     max_tokens: int = 96
     max_lines: int = 12
     debounce_ms: int = 0
+    undecided_chars: int = 12
     max_file_chars: int = 1_000_000
     prompt: prompts.PromptOptions = field(default_factory=prompts.PromptOptions)
     log_prompts: bool = False
@@ -74,7 +78,10 @@ class Completer:
         hit = self._attach(req)
         if hit is not None:
             gen, typed = hit
-            return await self._respond(req, gen, typed, t0, cached=True)
+            answer = await self._respond(req, gen, typed, t0, cached=True)
+            if answer is not DIVERGED:
+                return answer  # type: ignore[return-value]
+            # the generation we waited for went another way than the user: start afresh
 
         if s.debounce_ms:
             await asyncio.sleep(s.debounce_ms / 1000)
@@ -92,15 +99,15 @@ class Completer:
         gen.sources = prompt.sources
         gen.on_done.append(self._finished)
         options = GenOptions(
-            max_tokens=s.max_tokens,
-            stop=list(self.template.stops))
+            max_tokens=s.max_tokens, stop=list(self.template.stops), head_chars=prompt.head_chars)
         chain = partial(self._filters, cursor=cursor, req=req, template=self.template)
         self._remember(gen)
         self.generator.start(gen, prompt.text, options, chain)
         gen.build_ms = build_ms  # type: ignore[attr-defined]
         if s.log_prompts:
             gen.prompt_text = prompt.text  # type: ignore[attr-defined]
-        return await self._respond(req, gen, "", t0, cached=False)
+        answer = await self._respond(req, gen, "", t0, cached=False)
+        return None if answer is DIVERGED else answer  # type: ignore[return-value]
 
     def _attach(self, req: CompletionRequest) -> tuple[Generation, str] | None:
         """A recent or running generation this request can be served from, if any."""
@@ -111,10 +118,14 @@ class Completer:
             rest = gen.remaining(typed)
             if rest is None or (gen.done and not rest.strip()):
                 continue
-            if not gen.done and typed and not gen.text.startswith(typed):
-                continue  # undecided: the model has not got that far; start afresh
             if gen.done and gen.stopped and not gen.text:
                 continue
+            if not gen.done and not gen.text.startswith(typed):
+                # Undecided: the model has not got that far yet. Waiting for it is cheaper
+                # than starting again (which re-reads the prompt's tail), unless the user is
+                # already well past it.
+                if gen.stop_flag.is_set() or len(typed) - len(gen.text) > self.settings.undecided_chars:
+                    continue
             return gen, typed
         return None
 
@@ -137,21 +148,27 @@ class Completer:
         return filters.repeated_lines(stream, previous)
 
     async def _respond(self, req: CompletionRequest, gen: Generation, typed: str, t0: float,
-                       cached: bool) -> Suggestion | None:
+                       cached: bool) -> Suggestion | None | object:
+        """Wait for `gen` to have something after `typed`; DIVERGED when it went elsewhere."""
         gen.waiters += 1
         try:
             await gen.wait_ready(typed)
         except asyncio.CancelledError:
             gen.waiters -= 1
             if gen.waiters == 0 and not gen.served_partial and not gen.done:
-                gen.stop()
+                # Editors cancel the old request just before sending the next keystroke's:
+                # give that one a moment (about one token) to attach before stopping.
+                asyncio.get_running_loop().call_later(CANCEL_GRACE_S, self._stop_if_orphaned, gen)
             self._log(req, gen, "cancelled", t0)
             raise
         gen.waiters -= 1
+        if gen.error is None and gen.remaining(typed) is None:
+            self._log(req, gen, "diverged", t0, cache=cached)
+            return DIVERGED
         shown = gen.shown(typed)
         if shown is None or gen.error is not None:
-            outcome = "error" if gen.error else ("diverged" if gen.remaining(typed) is None else "empty")
-            self._log(req, gen, outcome, t0, reason=repr(gen.error) if gen.error else None)
+            self._log(req, gen, "error" if gen.error else "empty", t0,
+                      reason=repr(gen.error) if gen.error else None)
             return None
         text, complete = shown
         line_after = req.line_text[req.character:]
@@ -168,6 +185,11 @@ class Completer:
                           complete=complete, from_cache=cached, sources=gen.sources, latency_ms=latency)
 
     # -- bookkeeping ----------------------------------------------------------------
+    @staticmethod
+    def _stop_if_orphaned(gen: Generation) -> None:
+        if gen.waiters == 0 and not gen.served_partial and not gen.done:
+            gen.stop()
+
     def _remember(self, gen: Generation) -> None:
         recent = self.recent.setdefault(gen.uri, [])
         recent.append(gen)
@@ -181,7 +203,7 @@ class Completer:
     def forget(self, uri: str) -> None:
         """Drop state for a closed document, stopping its generation."""
         for gen in self.recent.pop(uri, []):
-            gen.stop()
+            gen.stop(hard=True)
         self.anchors.pop(uri, None)
         self.seq.pop(uri, None)
 

@@ -133,3 +133,24 @@ async def test_line_mode_shows_one_line_and_keeps_the_next_for_typing_through():
     nxt = await c.complete(req("def f(path):\n    items = load(path)\n    <CURSOR>\n"))
     assert nxt is not None and nxt.from_cache and nxt.text == "for item in items:"
     assert len(engine.prompts) == 1
+
+
+async def test_keystroke_during_generation_waits_for_it_when_it_may_still_match():
+    engine, c, _ = make([["res", "ult = ", "compute()\n"]], delay=0.05)
+    first = asyncio.ensure_future(c.complete(req("x = 1\n<CURSOR>\n")))
+    await asyncio.sleep(0.01)  # the model has produced nothing yet
+    second = await c.complete(req("x = 1\nr<CURSOR>\n"))
+    assert second is not None and second.text == "esult = compute()"
+    assert len(engine.prompts) == 1  # no restart
+    assert (await first).text == "result = compute()"
+
+
+async def test_early_divergence_restarts_before_the_line_is_complete():
+    engine, c, _ = make([["zzz", "zzz", "zzz", "zzz", "zzz\n"], ["result\n"]], delay=0.05)
+    asyncio.ensure_future(c.complete(req("x = 1\n<CURSOR>\n")))
+    await asyncio.sleep(0.01)
+    t0 = time.perf_counter()
+    s = await c.complete(req("x = 1\nr<CURSOR>\n"))
+    assert s is not None and s.text == "result" and not s.from_cache
+    assert time.perf_counter() - t0 < 0.2  # did not wait for the whole wrong line
+    assert len(engine.prompts) == 2

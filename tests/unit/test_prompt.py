@@ -47,3 +47,10 @@ def test_build_records_sources():
     p = prompt.build(t, "def f():\n    ", "\nprint(1)\n", None, prompt.PromptOptions())
     assert p.sources == ["prefix", "suffix"] and p.prefix_start == 0
     assert p.text.startswith("<|fim_prefix|>def f()") and p.text.endswith("<|fim_middle|>")
+
+
+def test_head_is_the_prompt_up_to_the_cursor():
+    for name in ("qwen2.5-coder", "prefix-only", "starcoder2"):
+        t = prompt.TEMPLATES[name]
+        p = prompt.build(t, "x = 1\ny = ", "\nz = 3\n", None, prompt.PromptOptions())
+        assert p.text[: p.head_chars].endswith("x = 1\ny = ")

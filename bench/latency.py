@@ -97,18 +97,23 @@ async def run_server(args: argparse.Namespace, log: Path) -> dict:
 
 
 def raw_engine(model_path: Path, generations: list[dict]) -> dict[str, float]:
-    """Run every logged prompt, in order, straight through llama_cpp; time the completed ones."""
+    """Run every logged prompt, in order, straight through llama_cpp, from the same KV history.
+
+    Each prompt generates as many tokens as the server needed for its first line (or all it
+    generated, when it never had one), so a raw time is comparable to the server's
+    keystroke-to-first-suggestion time of the keystroke that started that generation.
+    """
     import llama_cpp
 
     llm = llama_cpp.Llama(str(model_path), n_ctx=4096, n_batch=512, verbose=False, swa_full=True)
     times: dict[str, float] = {}
     for gen in generations:
         tokens = llm.tokenize(gen["prompt"].encode(), add_bos=False, special=True)
-        n = max(1, gen["generated_tokens"])
+        n = max(1, gen.get("first_line_tokens") or gen["generated_tokens"])
         t0 = time.perf_counter()
         llm.create_completion(prompt=tokens, max_tokens=n, temperature=0.0, top_k=1, top_p=1.0,
                               min_p=0.0, repeat_penalty=1.0)
-        if not gen["stopped"] and gen["error"] is None:
+        if gen.get("first_line_tokens") and gen["error"] is None:
             times[gen["id"]] = (time.perf_counter() - t0) * 1000
     llm.close()
     return times
@@ -121,11 +126,11 @@ def summarize(run: dict, generations: list[dict], raw: dict[str, float], model: 
     fulls = [k["full_ms"] for k in shown if k["full_ms"] is not None]
     cached = [k for k in shown if k["cached"]]
     by_id = {g["id"]: g for g in generations}
-    pairs = []
+    pairs = []  # (server keystroke-to-first-suggestion, raw engine) for the model-served keystrokes
     for k in shown:
         gid = k["suggestion_id"]
-        if not k["cached"] and gid in raw and k["full_ms"] is not None:
-            pairs.append((k["full_ms"], raw[gid]))
+        if not k["cached"] and gid in raw:
+            pairs.append((k["first_ms"], raw[gid]))
     server_ms = [p[0] for p in pairs]
     raw_ms = [p[1] for p in pairs]
     prefilled = [g["prefilled_tokens"] for g in generations]
@@ -138,7 +143,10 @@ def summarize(run: dict, generations: list[dict], raw: dict[str, float], model: 
         "keystrokes_with_suggestion": len(shown),
         "p50_first_ms": pct(firsts, 0.5), "p95_first_ms": pct(firsts, 0.95),
         "p50_full_ms": pct(fulls, 0.5), "p95_full_ms": pct(fulls, 0.95),
+        "suggestion_rate": round(len(shown) / len(ks), 3) if ks else None,
         "model_served_p50_first_ms": pct([k["first_ms"] for k in shown if not k["cached"]], 0.5),
+        "model_served_p95_first_ms": pct([k["first_ms"] for k in shown if not k["cached"]], 0.95),
+        "model_served": sum(1 for k in shown if not k["cached"]),
         "cache_hit_rate": round(len(cached) / len(shown), 3) if shown else None,
         "raw_engine_p50_ms": pct(raw_ms, 0.5),
         "server_same_prompts_p50_ms": pct(server_ms, 0.5),

@@ -61,10 +61,10 @@ PROBES = [("<|fim_prefix|>", "qwen2.5-coder"), ("<fim_prefix>", "starcoder2"),
 class PromptOptions:
     """Budgets for the prompt, in characters (a cheap, stable proxy for tokens)."""
 
-    prefix_chars: int = 6000
-    prefix_keep_chars: int = 4000  # where the window restarts when it outgrows prefix_chars
-    suffix_chars: int = 160
-    suffix_lines: int = 3
+    prefix_chars: int = 8000
+    prefix_keep_chars: int = 5333  # where the window restarts when it outgrows prefix_chars
+    suffix_chars: int = 64
+    suffix_lines: int = 2
 
 
 @dataclass

@@ -85,9 +85,15 @@ class EngineHost:
                 self.report(str(exc))
                 return
             self._drop()
-            self.completer = Completer(engine, settings_from(opts), self.on_updated, self.record)
+            self.completer = Completer(engine, settings_from(opts), self.on_updated, self.record,
+                                       self._engine_state)
             self.key, self.error = key, None
             self.status("ready", f"{engine.name} ready", model=describe(engine))
+
+    def _engine_state(self, state: str, message: str) -> None:
+        if state == "error":
+            self.report(message)
+        self.status(state, message)
 
     def _drop(self) -> None:
         if self.completer is not None:

@@ -38,9 +38,9 @@ class CompletionOptions:
     max_lines: int = 12
     debounce_ms: int = 0
     max_file_chars: int = 1_000_000
-    prefix_chars: int = 6000
-    suffix_chars: int = 160
-    suffix_lines: int = 3
+    prefix_chars: int = 8000
+    suffix_chars: int = 64
+    suffix_lines: int = 2
 
 
 @dataclass

@@ -57,7 +57,9 @@ class TacitServer(LanguageServer):
         self.host = EngineHost(self.set_status, self.completion_updated, self.recorder, self.report_once)
 
     def set_status(self, state: str, message: str = "", **extra: Any) -> None:
-        """Record and announce the server's state (`tacit/status`)."""
+        """Record and announce the server's state (`tacit/status`), on changes only."""
+        if (state, message) == (self.state, self.state_message) and not extra:
+            return
         self.state, self.state_message = state, message
         params = {"state": state, "message": message, "engine": self.options.engine, **extra}
         if self.last_latency_ms is not None:

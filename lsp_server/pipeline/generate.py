@@ -42,6 +42,7 @@ class Generation:
         self.abort_prefill = threading.Event()
         self.started = time.perf_counter()
         self.first_ms: float | None = None
+        self.first_line_tokens: int | None = None  # model tokens consumed when the first line was ready
         self.full_ms: float | None = None
         self.served_partial = False
         self.waiters = 0
@@ -108,10 +109,11 @@ class Generation:
         self.raw = raw
         self._changed.set()
 
-    def _append(self, line: str) -> None:
+    def _append(self, line: str, pieces: int = 0) -> None:
         self.text += line
         if self.first_ms is None and self.text.strip():
             self.first_ms = (time.perf_counter() - self.started) * 1000
+            self.first_line_tokens = pieces
         self._changed.set()
 
     def _finish(self, stats: EngineStats, error: BaseException | None) -> None:
@@ -156,10 +158,13 @@ class Generator:
         if not gen.stop_flag.is_set():
             pieces = self.engine.generate(prompt, options, gen.stop_flag)
 
+            consumed = [0]
+
             def tap(stream: Iterable[str]) -> Iterator[str]:
                 raw = ""
                 for piece in stream:
                     raw += piece
+                    consumed[0] += 1
                     loop.call_soon_threadsafe(gen._peek, raw)
                     yield piece
 
@@ -167,7 +172,7 @@ class Generator:
                 for line in chain(tap(pieces)):
                     if gen.stop_flag.is_set():
                         break
-                    loop.call_soon_threadsafe(gen._append, line)
+                    loop.call_soon_threadsafe(gen._append, line, consumed[0])
             except Exception as exc:  # reported through the generation
                 error = exc
             finally:

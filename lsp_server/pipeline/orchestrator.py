@@ -51,13 +51,16 @@ class Completer:
 
     def __init__(self, engine: Engine, settings: CompletionSettings | None = None,
                  on_updated: Callable[[Generation], None] | None = None,
-                 record: Callable[[dict], None] | None = None) -> None:
+                 record: Callable[[dict], None] | None = None,
+                 on_state: Callable[[str, str], None] | None = None) -> None:
         self.engine = engine
         self.settings = settings or CompletionSettings()
         self.generator = Generator(engine)
         self.template = prompts.template_for(engine.family)
         self.on_updated = on_updated
         self.record = record
+        self.on_state = on_state
+        self.engine_failed = False
         self.recent: dict[str, list[Generation]] = {}
         self.anchors: dict[str, int] = {}
         self.seq: dict[str, int] = {}
@@ -102,6 +105,7 @@ class Completer:
             max_tokens=s.max_tokens, stop=list(self.template.stops), head_chars=prompt.head_chars)
         chain = partial(self._filters, cursor=cursor, req=req, template=self.template)
         self._remember(gen)
+        self._state("generating", "")
         self.generator.start(gen, prompt.text, options, chain)
         gen.build_ms = build_ms  # type: ignore[attr-defined]
         if s.log_prompts:
@@ -195,8 +199,18 @@ class Completer:
         recent.append(gen)
         del recent[:-4]
 
+    def _state(self, state: str, message: str) -> None:
+        if self.on_state is not None:
+            self.on_state(state, message)
+
     def _finished(self, gen: Generation) -> None:
         self._log_generation(gen)
+        if gen.error is not None:
+            self.engine_failed = True
+            self._state("error", f"the {self.engine.name} engine failed: {gen.error}")
+        elif self.generator.current is gen or self.engine_failed:
+            self.engine_failed = False
+            self._state("ready", f"{self.engine.name} ready")
         if gen.served_partial and gen.error is None and self.on_updated is not None:
             self.on_updated(gen)
 
@@ -226,6 +240,7 @@ class Completer:
                  "generated_tokens": st.generated_tokens, "engine_first_token_ms": round(st.first_token_ms, 2),
                  "engine_ms": round(st.total_ms, 2), "build_prompt_ms": round(getattr(gen, "build_ms", 0.0), 3),
                  "first_line_ms": round(gen.first_ms, 2) if gen.first_ms is not None else None,
+                 "first_line_tokens": gen.first_line_tokens,
                  "full_ms": round(gen.full_ms or 0.0, 2), "stopped": gen.stopped,
                  "error": repr(gen.error) if gen.error else None, "chars": len(gen.text),
                  "sources": gen.sources}

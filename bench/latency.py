@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import json
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -25,12 +24,11 @@ from pathlib import Path
 
 import psutil
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from lsp_server import client as lsp_client
+from lsp_server.models import resolve_model
+from lsp_server.replay import SEEDS, replay, sessions_in
 
-from lsp_server import client as lsp_client  # noqa: E402
-from lsp_server.models import resolve_model  # noqa: E402
-from lsp_server.replay import SEEDS, sessions_in, replay  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -40,7 +38,7 @@ def pct(values: list[float], q: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, max(0, int(round(q * (len(ordered) - 1)))))], 2)
+    return round(ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))], 2)
 
 
 class RssSampler:
@@ -125,7 +123,6 @@ def summarize(run: dict, generations: list[dict], raw: dict[str, float], model: 
     firsts = [k["first_ms"] for k in shown]
     fulls = [k["full_ms"] for k in shown if k["full_ms"] is not None]
     cached = [k for k in shown if k["cached"]]
-    by_id = {g["id"]: g for g in generations}
     pairs = []  # (server keystroke-to-first-suggestion, raw engine) for the model-served keystrokes
     for k in shown:
         gid = k["suggestion_id"]
@@ -209,7 +206,8 @@ def main() -> None:
         log = Path(tmp) / "requests.jsonl"
         run = asyncio.run(run_server(args, log))
         entries = [json.loads(x) for x in log.read_text().splitlines() if x.strip()]
-    generations = [e for e in entries if e["event"] == "generation"]
+    # generations that ran (a superseded one still queued is skipped without touching the model)
+    generations = [e for e in entries if e["event"] == "generation" and e["prompt_tokens"] > 0]
     model_path = resolve_model(args.model)
     raw = {} if args.no_raw else raw_engine(model_path, generations)
     result = summarize(run, generations, raw, model_path.name)

@@ -63,8 +63,8 @@ class PromptOptions:
 
     prefix_chars: int = 8000
     prefix_keep_chars: int = 5333  # where the window restarts when it outgrows prefix_chars
-    suffix_chars: int = 64
-    suffix_lines: int = 2
+    suffix_chars: int = 48
+    suffix_lines: int = 1
 
 
 @dataclass

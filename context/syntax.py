@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from tree_sitter import Language, Node, Parser, Tree
 
@@ -43,7 +43,7 @@ HEADER_TYPES = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def language(language_id: str) -> Language | None:
     """The tree-sitter Language for an LSP languageId, or None when we have no grammar."""
     spec = GRAMMARS.get(language_id)
@@ -146,3 +146,63 @@ def classify(language_id: str, tree: Tree | None, line_text: str, col_chars: int
         mode = "line"
     return CursorContext(mode=mode, in_comment=in_comment, in_string=in_string, after_header=header,
                          blank_line=blank, mid_line=mid, base_indent=base, node_type=node_type)
+
+
+def _point(text: str, offset: int) -> tuple[int, int]:
+    """(row, byte column) of a code-point offset."""
+    row = text.count("\n", 0, offset)
+    line_start = text.rfind("\n", 0, offset) + 1
+    return row, len(text[line_start:offset].encode("utf-8", "surrogatepass"))
+
+
+class SyntaxDocument:
+    """A document's text and tree-sitter tree, kept in step with incremental edits.
+
+    Each edit is applied with `Tree.edit`; the tree is re-parsed lazily (incrementally,
+    reusing the old tree) the next time it is asked for, so a burst of keystrokes costs
+    one reparse.
+    """
+
+    def __init__(self, language_id: str, text: str) -> None:
+        self.language_id = language_id
+        self.text = text
+        self._lang = language(language_id)
+        self._parser = Parser(self._lang) if self._lang is not None else None
+        self._tree: Tree | None = self._parse(None)
+        self._dirty = False
+
+    def _parse(self, old: Tree | None) -> Tree | None:
+        if self._parser is None:
+            return None
+        data = self.text.encode("utf-8", "surrogatepass")
+        return self._parser.parse(data, old) if old is not None else self._parser.parse(data)
+
+    def apply(self, start: int, end: int, new_text: str) -> None:
+        """Replace code points [start, end) of the text with `new_text`."""
+        old = self.text
+        if not 0 <= start <= end <= len(old):
+            raise ValueError(f"edit [{start}, {end}) outside a document of {len(old)} characters")
+        start_byte = len(old[:start].encode("utf-8", "surrogatepass"))
+        old_end_byte = start_byte + len(old[start:end].encode("utf-8", "surrogatepass"))
+        new_end_byte = start_byte + len(new_text.encode("utf-8", "surrogatepass"))
+        start_point, old_end_point = _point(old, start), _point(old, end)
+        self.text = old[:start] + new_text + old[end:]
+        if self._tree is not None:
+            self._tree.edit(start_byte=start_byte, old_end_byte=old_end_byte, new_end_byte=new_end_byte,
+                            start_point=start_point, old_end_point=old_end_point,
+                            new_end_point=_point(self.text, start + len(new_text)))
+            self._dirty = True
+
+    def replace_all(self, text: str) -> None:
+        """A full-text change: parse from scratch."""
+        self.text = text
+        self._tree = self._parse(None)
+        self._dirty = False
+
+    @property
+    def tree(self) -> Tree | None:
+        """The up-to-date tree (None when we have no grammar for the language)."""
+        if self._dirty:
+            self._tree = self._parse(self._tree)
+            self._dirty = False
+        return self._tree

@@ -42,7 +42,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")
         host = host or "127.0.0.1"
-        where = "loopback only" if host in ("127.0.0.1", "localhost", "::1") else "NOT loopback: reachable from the network"
+        loopback = host in ("127.0.0.1", "localhost", "::1")
+        where = "loopback only" if loopback else "NOT loopback: reachable from the network"
         print(f"tacit: listening on {host}:{port} ({where})", file=sys.stderr, flush=True)
         server.start_tcp(host, int(port))
     else:

@@ -102,7 +102,7 @@ class TacitClient(LanguageClient):
         if proc is not None:
             try:
                 await asyncio.wait_for(proc.wait(), 10)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 proc.kill()
         await self.stop()
 

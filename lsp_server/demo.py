@@ -48,7 +48,12 @@ async def run_demo(session: Path | None = None, speed: float = 1.0, model: str |
             print(f"{DIM}{t:7.2f}s{RESET} key {ks.index:3d} {ks.key[:1]!r:>5} first {ks.first_ms:6.0f} ms "
                   f"{how:<5} {CYAN}{_show(ks.text or '')}{RESET}")
 
-        result = await replay(client, sess, speed=speed, on_suggestion=printer)
+        print(f"{DIM}opening the file and reading its context at the cursor (the first time, ~30 s on "
+              f"2 cores; later keystrokes reuse it)...{RESET}", flush=True)
+        def warmed(ms: float) -> None:
+            print(f"{DIM}context read in {ms / 1000:.1f}s; typing starts{RESET}", flush=True)
+
+        result = await replay(client, sess, speed=speed, on_suggestion=printer, warmup=True, on_warm=warmed)
         shown = [k for k in result.keystrokes if k.first_ms is not None]
         if shown:
             firsts = sorted(k.first_ms for k in shown)  # type: ignore[misc]

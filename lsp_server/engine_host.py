@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from context.prompt import PromptOptions
 
@@ -13,7 +13,7 @@ from .errors import TacitError
 from .models import family_of, resolve_model
 from .options import Options
 from .pipeline.generate import Generation
-from .pipeline.orchestrator import CompletionSettings, Completer
+from .pipeline.orchestrator import Completer, CompletionSettings
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def engine_key(opts: Options) -> tuple:
         r = opts.remote
         return ("remote", r.url, r.model, r.api_key, r.timeout_ms, r.family)
     m = opts.model
-    return ("llama", m.path, m.context_size, m.threads, m.prompt_lookup)
+    return ("llama", m.path, m.context_size, m.threads)
 
 
 def make_engine(opts: Options) -> Engine:
@@ -50,7 +50,7 @@ def make_engine(opts: Options) -> Engine:
     path = resolve_model(opts.model.path)
     m = opts.model
     return LlamaEngine(path, n_ctx=m.context_size, n_threads=m.threads or None,
-                       family=family_of(path), prompt_lookup=m.prompt_lookup)
+                       family=family_of(path))
 
 
 class EngineHost:

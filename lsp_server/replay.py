@@ -12,9 +12,9 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from lsprotocol import types
 
@@ -81,6 +81,7 @@ class ReplayResult:
     session: str
     keystrokes: list[Keystroke] = field(default_factory=list)
     final_text: str = ""
+    warmup_ms: float | None = None
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:
@@ -97,13 +98,25 @@ def _meta(item: types.InlineCompletionItem) -> dict:
 
 async def replay(client: TacitClient, session: Session, speed: float = 1.0, uri: str | None = None,
                  on_suggestion: Callable[[Keystroke, bool], None] | None = None,
-                 max_keys: int | None = None, settle: float = 3.0) -> ReplayResult:
-    """Type `session` into the server; return per-keystroke results."""
+                 max_keys: int | None = None, settle: float = 3.0, warmup: bool = False,
+                 on_warm: Callable[[float], None] | None = None) -> ReplayResult:
+    """Type `session` into the server; return per-keystroke results.
+
+    With `warmup`, first ask for a suggestion at the cursor and wait for it, like a developer
+    who opens the file and pauses before typing: the server reads the file's context once.
+    """
     uri = uri or session.path.resolve().as_uri()
     text = session.initial_text()
     offset = session.cut[0]
     client.open(uri, text, session.language)
     result = ReplayResult(session.name)
+    if warmup:
+        t0 = time.perf_counter()
+        line, col = _position(text, offset)
+        await client.inline(uri, line, col, invoked=True)
+        result.warmup_ms = (time.perf_counter() - t0) * 1000
+        if on_warm is not None:
+            on_warm(result.warmup_ms)
     pending: dict[str, tuple[asyncio.Future, Keystroke]] = {}
     current: list[Keystroke] = []
 

@@ -8,9 +8,12 @@ import os
 import threading
 import time
 from typing import Any
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+
+from context.syntax import SyntaxDocument
 
 from . import __version__
 from .engine_host import EngineHost
@@ -53,6 +56,7 @@ class TacitServer(LanguageServer):
         self.state_message = ""
         self.last_latency_ms: float | None = None
         self.recorder = Recorder()
+        self.syntax_docs: dict[str, SyntaxDocument] = {}  # by unquoted URI
         self._reported: set[str] = set()
         self.host = EngineHost(self.set_status, self.completion_updated, self.recorder, self.report_once)
 
@@ -83,16 +87,15 @@ class TacitServer(LanguageServer):
 
     def completion_updated(self, gen: Generation) -> None:
         """Tell the client that more of a suggestion it was shown is ready."""
-        doc = self.workspace.text_documents.get(gen.uri) if self._has_workspace() else None
+        doc = self.workspace.text_documents.get(unquote(gen.uri)) if self._has_workspace() else None
         self.protocol.notify(COMPLETION_UPDATED, {"uri": gen.uri, "id": gen.id,
                                                   "version": doc.version if doc else None})
 
     def _has_workspace(self) -> bool:
         try:
-            self.workspace
-        except RuntimeError:
+            return self.workspace is not None
+        except RuntimeError:  # pygls raises before initialize
             return False
-        return True
 
 
 def create_server() -> TacitServer:

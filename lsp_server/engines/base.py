@@ -8,8 +8,9 @@ that prefill a durable prompt head first finish that head unless `abort_prefill`
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol
+from typing import Protocol
 
 
 @dataclass

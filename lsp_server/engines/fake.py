@@ -5,7 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 from .base import EngineStats, GenOptions
 
@@ -36,7 +36,7 @@ class FakeEngine:
             output = self.outputs.get_nowait()
         except queue.Empty:
             output = []
-        pieces = list(output) if isinstance(output, list) else list(output)
+        pieces = list(output)  # a list of pieces, or a string: one piece per character
         self.last_stats = EngineStats(prompt_tokens=self.count_tokens(prompt))
         for n, piece in enumerate(pieces):
             if stop_flag.is_set() or n >= options.max_tokens:

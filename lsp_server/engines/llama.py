@@ -14,8 +14,8 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import EngineError, ModelError
 from ..models import check_gguf
@@ -31,24 +31,19 @@ class LlamaEngine:
     PREFILL_CHUNK = 256  # prompt tokens per llama_decode call in the durable prefill
 
     def __init__(self, model_path: Path, n_ctx: int = 4096, n_threads: int | None = None,
-                 family: str | None = None, prompt_lookup: int = 0) -> None:
+                 family: str | None = None) -> None:
         check_gguf(model_path)
         try:
             import llama_cpp
         except ImportError as exc:  # pragma: no cover - an install problem
             raise EngineError(f"llama-cpp-python is not installed: {exc}") from exc
         self._llama_cpp = llama_cpp
-        kwargs: dict = {}
-        if prompt_lookup:
-            from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
-
-            kwargs["draft_model"] = LlamaPromptLookupDecoding(num_pred_tokens=prompt_lookup)
         self.model_path = model_path
         t0 = time.perf_counter()
         try:
             self.llm = llama_cpp.Llama(
                 model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads or os.cpu_count() or 2,
-                n_batch=256, verbose=False, swa_full=True, **kwargs)
+                n_batch=256, verbose=False, swa_full=True)
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(f"llama.cpp could not load {model_path}: {exc}") from exc
         self.load_ms = (time.perf_counter() - t0) * 1000

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from lsprotocol import types
-
 from ..engine_host import describe
 from ..server import TacitServer
 from .inline_completion import ACCEPT_COMMAND

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
@@ -16,7 +17,7 @@ ACCEPT_COMMAND = "tacit.accept"
 def to_request(ls: TacitServer, params: types.InlineCompletionParams, received: float) -> CompletionRequest:
     """Our request type, or a JSON-RPC invalid-params error for unknown documents and bad positions."""
     uri = params.text_document.uri
-    doc = ls.workspace.text_documents.get(uri)
+    doc = ls.workspace.text_documents.get(unquote(uri))  # pygls keys documents by unquoted URI
     if doc is None:
         raise JsonRpcInvalidParams(f"document not open: {uri}")
     pos = params.position
@@ -28,14 +29,21 @@ def to_request(ls: TacitServer, params: types.InlineCompletionParams, received: 
     character = min(server_pos.character, len(line_text.rstrip("\r\n")))
     offset = sum(len(line) for line in lines[: pos.line]) + character
     invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
-    return CompletionRequest(uri=uri, language_id=doc.language_id or "", text=doc.source, offset=offset,
+    source = doc.source
+    syntax_doc = ls.syntax_docs.get(unquote(uri))
+    tree = None
+    if syntax_doc is not None:
+        if syntax_doc.text != source:  # out of step: never trust a stale tree
+            syntax_doc.replace_all(source)
+        tree = syntax_doc.tree
+    return CompletionRequest(uri=uri, language_id=doc.language_id or "", text=source, offset=offset,
                              line=pos.line, character=character, version=doc.version or 0,
-                             invoked=invoked, received=received)
+                             invoked=invoked, received=received, tree=tree)
 
 
 def to_lsp(ls: TacitServer, req: CompletionRequest, s: Suggestion) -> types.InlineCompletionList:
     """Convert a suggestion back into client position units."""
-    doc = ls.workspace.text_documents[req.uri]
+    doc = ls.workspace.text_documents[unquote(req.uri)]
     start = doc.client_position_at_offset(s.start)
     end = doc.client_position_at_offset(s.end)
     item = types.InlineCompletionItem(

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import threading
 import time
-from typing import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from ..engines.base import Engine, EngineStats, GenOptions
 

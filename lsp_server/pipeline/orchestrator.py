@@ -13,9 +13,9 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Callable
 
 from context import prompt as prompts
 from context import syntax
@@ -124,17 +124,19 @@ class Completer:
                 continue
             if gen.done and gen.stopped and not gen.text:
                 continue
-            if not gen.done and not gen.text.startswith(typed):
-                # Undecided: the model has not got that far yet. Waiting for it is cheaper
-                # than starting again (which re-reads the prompt's tail), unless the user is
-                # already well past it.
-                if gen.stop_flag.is_set() or len(typed) - len(gen.text) > self.settings.undecided_chars:
-                    continue
+            # Undecided (the model has not got that far yet): waiting for it is cheaper than
+            # starting again, which re-reads the prompt's tail, unless the user is well past it.
+            undecided = not gen.done and not gen.text.startswith(typed)
+            if undecided and (gen.stop_flag.is_set()
+                              or len(typed) - len(gen.text) > self.settings.undecided_chars):
+                continue
             return gen, typed
         return None
 
     def _cursor_context(self, req: CompletionRequest) -> syntax.CursorContext:
-        tree = syntax.parse(req.language_id, req.text) if req.language_id in syntax.GRAMMARS else None
+        tree = req.tree
+        if tree is None and req.language_id in syntax.GRAMMARS:
+            tree = syntax.parse(req.language_id, req.text)
         line_text = req.line_text
         col_bytes = len(line_text[: req.character].encode("utf-8", "surrogatepass"))
         return syntax.classify(req.language_id, tree, line_text, req.character, req.line, col_bytes)
@@ -152,8 +154,9 @@ class Completer:
         return filters.repeated_lines(stream, previous)
 
     async def _respond(self, req: CompletionRequest, gen: Generation, typed: str, t0: float,
-                       cached: bool) -> Suggestion | None | object:
+                       cached: bool) -> Suggestion | object | None:
         """Wait for `gen` to have something after `typed`; DIVERGED when it went elsewhere."""
+        cached = cached and gen.ready_after(typed)  # answered without waiting for the model
         gen.waiters += 1
         try:
             await gen.wait_ready(typed)

@@ -9,10 +9,7 @@ def finalize(text: str, line_after: str, doc_suffix: str, complete: bool) -> tup
     None means "show nothing": empty or whitespace-only output, or output that only
     repeats what already follows the cursor.
     """
-    if complete:
-        text = text.rstrip()
-    else:
-        text = text.rstrip("\n")
+    text = text.rstrip() if complete else text.rstrip("\n")
     if not text.strip():
         return None
     if doc_suffix.startswith(text) or (text.strip() and doc_suffix.lstrip().startswith(text.strip())

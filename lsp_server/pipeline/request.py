@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -18,6 +19,7 @@ class CompletionRequest:
     version: int = 0
     invoked: bool = False  # explicitly asked for (vs automatic, as you type)
     received: float = 0.0  # perf_counter() when the request arrived
+    tree: Any = None  # the document's up-to-date tree-sitter tree, when the server keeps one
 
     @property
     def prefix(self) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lsp_server import client as lsp_client
-from lsp_server.models import load_manifest, model_file, is_verified
+from lsp_server.models import is_verified, load_manifest, model_file
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "seeds" / "demo"

@@ -37,17 +37,16 @@ def wait_http(url: str, timeout: float) -> None:
 @pytest.fixture
 def llama_server(model_path, tmp_path):
     port = free_port()
-    log = open(tmp_path / "llama_server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model_path),
-                             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"],
-                            stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_http(f"http://127.0.0.1:{port}/v1/models", 120)
-        yield f"http://127.0.0.1:{port}/v1", proc
-    finally:
-        proc.kill()
-        proc.wait()
-        log.close()
+    with open(tmp_path / "llama_server.log", "w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model_path),
+                                 "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"],
+                                stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_http(f"http://127.0.0.1:{port}/v1/models", 120)
+            yield f"http://127.0.0.1:{port}/v1", proc
+        finally:
+            proc.kill()
+            proc.wait()
 
 
 async def test_remote_engine_serves_suggestions_and_survives_the_server_going_away(llama_server, tmp_path):

@@ -53,7 +53,8 @@ async def test_open_type_and_receive_a_suggestion(server):
 
 
 async def test_typing_through_is_served_from_cache(server):
-    text = "import os\n\n\ndef read_config(path):\n    with open(path) as fh:\n        return fh.read()\n\n\nconfig = read_config(\n"
+    text = ("import os\n\n\ndef read_config(path):\n    with open(path) as fh:\n        return fh.read()\n\n\n"
+            "config = read_config(\n")
     uri = (DEMO / "scratch_cache.py").as_uri()
     server.open(uri, text)
     line, col = 8, len("config = read_config(")

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from lsp_server.engines.fake import FakeEngine
-from lsp_server.pipeline.orchestrator import CompletionSettings, Completer
+from lsp_server.pipeline.orchestrator import Completer, CompletionSettings
 from lsp_server.pipeline.request import CompletionRequest
 
 
@@ -147,10 +147,11 @@ async def test_keystroke_during_generation_waits_for_it_when_it_may_still_match(
 
 async def test_early_divergence_restarts_before_the_line_is_complete():
     engine, c, _ = make([["zzz", "zzz", "zzz", "zzz", "zzz\n"], ["result\n"]], delay=0.05)
-    asyncio.ensure_future(c.complete(req("x = 1\n<CURSOR>\n")))
+    first = asyncio.ensure_future(c.complete(req("x = 1\n<CURSOR>\n")))
     await asyncio.sleep(0.01)
     t0 = time.perf_counter()
     s = await c.complete(req("x = 1\nr<CURSOR>\n"))
     assert s is not None and s.text == "result" and not s.from_cache
     assert time.perf_counter() - t0 < 0.2  # did not wait for the whole wrong line
     assert len(engine.prompts) == 2
+    assert await first is None  # the wrong line was stopped, never shown

@@ -1,0 +1,78 @@
+"""LSP <-> pipeline conversions: position encodings, unknown documents, bad positions."""
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.workspace import Workspace
+
+from lsp_server.handlers.inline_completion import to_lsp, to_request
+from lsp_server.pipeline.request import Suggestion
+from lsp_server.server import create_server
+
+URI = "file:///work/my%20project/a.py"
+TEXT = 'msg = "😀 héllo"\nname = \n'
+
+
+def server(encoding: str):
+    ls = create_server()
+    ls.protocol._workspace = Workspace(None, position_encoding=encoding)
+    ls.workspace.put_text_document(types.TextDocumentItem(uri=URI, language_id="python", version=1, text=TEXT))
+    return ls
+
+
+def params(line: int, character: int, uri: str = URI) -> types.InlineCompletionParams:
+    return types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=line, character=character),
+        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic))
+
+
+@pytest.mark.parametrize("encoding,units", [
+    (types.PositionEncodingKind.Utf16, len('msg = "😀 h'.encode("utf-16-le")) // 2),
+    (types.PositionEncodingKind.Utf8, len('msg = "😀 h'.encode())),
+    (types.PositionEncodingKind.Utf32, len('msg = "😀 h')),
+])
+def test_positions_convert_through_the_codec(encoding, units):
+    ls = server(encoding)
+    req = to_request(ls, params(0, units), 0.0)
+    assert TEXT[: req.offset] == 'msg = "😀 h'
+    item = to_lsp(ls, req, Suggestion(id="x", text="i", start=req.offset, end=req.offset, complete=True)).items[0]
+    assert item.range.start == types.Position(line=0, character=units)
+
+
+def test_percent_encoded_uris_find_the_document():
+    req = to_request(server(types.PositionEncodingKind.Utf16), params(1, 7), 0.0)
+    assert req.prefix.endswith("name = ") and req.language_id == "python"
+
+
+@pytest.mark.parametrize("line,character", [(99, 0), (3, 0)])
+def test_positions_outside_the_document_are_invalid_params(line, character):
+    with pytest.raises(JsonRpcInvalidParams):
+        to_request(server(types.PositionEncodingKind.Utf16), params(line, character), 0.0)
+
+
+def test_character_past_the_line_end_is_clamped():
+    req = to_request(server(types.PositionEncodingKind.Utf16), params(1, 500), 0.0)
+    assert req.prefix.endswith("name = ") and req.suffix == "\n"
+
+
+def test_unknown_document_is_invalid_params():
+    with pytest.raises(JsonRpcInvalidParams, match="not open"):
+        to_request(server(types.PositionEncodingKind.Utf16), params(0, 0, "file:///elsewhere.py"), 0.0)
+
+
+def test_did_change_keeps_the_syntax_tree_in_step():
+    ls = server(types.PositionEncodingKind.Utf16)
+    fm = ls.protocol.fm
+    fm.features[types.TEXT_DOCUMENT_DID_OPEN](types.DidOpenTextDocumentParams(
+        text_document=types.TextDocumentItem(uri=URI, language_id="python", version=1, text=TEXT)))
+    edits = [((0, 8), (0, 8), "X"), ((1, 7), (1, 7), "foo(1,\n    2)"), ((0, 0), (1, 0), "")]
+    for version, (start, end, text) in enumerate(edits, 2):
+        change = types.TextDocumentContentChangePartial(
+            range=types.Range(start=types.Position(*start), end=types.Position(*end)), text=text)
+        params = types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=URI, version=version), content_changes=[change])
+        ls.workspace.update_text_document(params.text_document, change)  # what pygls does first
+        fm.features[types.TEXT_DOCUMENT_DID_CHANGE](params)
+    doc = ls.syntax_docs["file:///work/my project/a.py"]
+    assert doc.text == ls.workspace.get_text_document(URI).source
+    assert "foo(1" in doc.text and str(doc.tree.root_node).startswith("(module")

@@ -1,0 +1,163 @@
+"""Workspace index benchmark: initial index time and single-file re-index latency.
+
+Builds a workspace of real Python sources (whole packages copied from this venv's
+site-packages, relative paths kept, until at least --files files), then measures:
+the initial `WorkspaceIndex.build` (wall and CPU seconds, files/s, MB/s, definitions),
+`update_path` after an edit of one file (p50/p95 over --edits edits of randomly chosen
+files), the delay from writing a file to seeing it in the index through `IndexWatcher`
+(this includes the watcher's debounce), and peak RSS.
+
+Targets (issue): initial index of 2,000 files <= 20 s on 2 cores; re-index of one changed
+file <= 50 ms.
+
+    python bench/index.py [--files 2000] [--edits 50] [--seed 0]
+
+Writes bench/results/index.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from context.index import WorkspaceIndex  # noqa: E402
+from context.index_watch import IndexWatcher  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+
+
+def pct(values: list[float], q: float) -> float | None:
+    """The q-quantile (nearest rank) of values, or None."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))], 2)
+
+
+def make_workspace(dest: Path, want: int) -> int:
+    """Copy whole packages' .py files from site-packages into `dest` until `want` files."""
+    site = Path(sysconfig.get_paths()["purelib"])
+    copied = 0
+    for package in sorted(p for p in site.iterdir() if p.is_dir() and not p.name.endswith(".dist-info")):
+        for src in sorted(package.rglob("*.py")):
+            if "__pycache__" in src.parts:
+                continue
+            target = dest / src.relative_to(site)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, target)
+            copied += 1
+        if copied >= want:
+            break
+    return copied
+
+
+def measure_build(root: Path) -> tuple[WorkspaceIndex, dict]:
+    """Index the workspace once, timing wall and CPU."""
+    index = WorkspaceIndex([root])
+    wall, cpu = time.perf_counter(), time.process_time()
+    assert index.build()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    stats = index.stats()
+    total_bytes = sum(entry.size for entry in index.files.values())
+    return index, {
+        "files_indexed": stats["files"],
+        "skipped": stats["skipped"],
+        "source_mb": round(total_bytes / 1e6, 1),
+        "definitions": stats["definitions"],
+        "imports": stats["imports"],
+        "build_s": round(wall, 2),
+        "build_cpu_s": round(cpu, 2),
+        "files_per_s": round(stats["files"] / wall, 1),
+        "mb_per_s": round(total_bytes / 1e6 / wall, 2),
+    }
+
+
+def measure_updates(index: WorkspaceIndex, root: Path, edits: int, rng: random.Random) -> dict:
+    """Edit randomly chosen files one at a time and time `update_path` for each."""
+    keys = rng.sample(sorted(index.files), min(edits, len(index.files)))
+    times, sizes = [], []
+    for i, key in enumerate(keys):
+        path = root / key
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(f"\n\ndef bench_edit_{i}(x: int) -> int:\n    return x\n")
+        start = time.perf_counter()
+        index.update_path(path)
+        times.append((time.perf_counter() - start) * 1000)
+        sizes.append(path.stat().st_size)
+        assert index.lookup(f"bench_edit_{i}"), key
+    return {
+        "edits": len(times),
+        "reindex_p50_ms": pct(times, 0.5),
+        "reindex_p95_ms": pct(times, 0.95),
+        "reindex_max_ms": round(max(times), 2),
+        "edited_file_kb_p50": round((pct(sizes, 0.5) or 0) / 1000, 1),
+        "edited_file_kb_max": round(max(sizes) / 1000, 1),
+    }
+
+
+def measure_watch(index: WorkspaceIndex, root: Path, edits: int, rng: random.Random) -> dict:
+    """Write files on disk and time until the watcher has brought the index up to date."""
+    watcher = IndexWatcher(index)
+    watcher.start()
+    delays = []
+    try:
+        for i in range(edits):
+            key = rng.choice(sorted(index.files))
+            with open(root / key, "a", encoding="utf-8") as f:
+                f.write(f"\n\ndef bench_watch_{i}():\n    pass\n")
+            start = time.perf_counter()
+            while not index.lookup(f"bench_watch_{i}"):
+                if time.perf_counter() - start > 10:
+                    raise TimeoutError(key)
+                time.sleep(0.002)
+            delays.append((time.perf_counter() - start) * 1000)
+    finally:
+        watcher.stop()
+    return {"watch_to_index_p50_ms": pct(delays, 0.5), "watch_to_index_p95_ms": pct(delays, 0.95),
+            "watch_debounce_ms": watcher.debounce_s * 1000}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--edits", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    with tempfile.TemporaryDirectory(prefix="tacit-index-bench-") as tmp:
+        root = Path(tmp)
+        copied = make_workspace(root, args.files)
+        rss_before = psutil.Process().memory_info().rss
+        load_before = os.getloadavg()[0]
+        index, build = measure_build(root)
+        result = {"files_copied": copied, **build}
+        result.update(measure_updates(index, root, args.edits, rng))
+        result.update(measure_watch(index, root, min(args.edits, 20), rng))
+    result.update({
+        "rss_before_build_mb": round(rss_before / 2**20, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "cpu_count": os.cpu_count(),
+        "load_avg_1m_before": round(load_before, 2),
+        "load_avg_1m_after": round(os.getloadavg()[0], 2),
+    })
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "index.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

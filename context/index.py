@@ -1,0 +1,277 @@
+"""The workspace index: every definition and import in the workspace, kept current.
+
+Completions get better when the prompt shows how the symbols near the cursor are declared
+elsewhere in the project. The index holds, per file, the outline that `context.outline`
+extracts, and a by-name table over all of them for `lookup`. It is built once in the
+background (`build`, with progress and a stop flag) and then kept current one path at a
+time (`update_path`, `remove_path`), by the editor's notifications or by `IndexWatcher`
+for changes made outside the editor. Only files `WorkspaceFiles` allows are ever read.
+
+All methods are thread-safe: parsing happens outside the lock, so lookups are answered
+while a build runs. A path updated while a build runs keeps the update's result.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from context import syntax
+from context.outline import Definition, outline
+from context.workspace_files import WorkspaceFiles
+
+__all__ = ["Definition", "FileEntry", "WorkspaceIndex"]
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class FileEntry:
+    """One indexed file. `imports` holds `module` and `module:symbol` for named imports."""
+
+    path: str  # relative posix path, the index key
+    language: str
+    definitions: list[Definition] = field(default_factory=list)
+    imports: list[str] = field(default_factory=list)
+    mtime: float = 0.0
+    size: int = 0
+
+
+class WorkspaceIndex:
+    """Definitions and imports of every eligible source file under `roots`."""
+
+    def __init__(self, roots: list[Path], max_file_bytes: int = 1_000_000):
+        self.workspace = WorkspaceFiles(roots, max_file_bytes)
+        self._files: dict[str, FileEntry] = {}
+        self._by_name: dict[str, dict[str, list[Definition]]] = {}  # name -> file -> definitions
+        self._lock = threading.RLock()  # guards the tables below; never held while parsing
+        self._build_lock = threading.Lock()  # one build at a time
+        self._touched: set[str] = set()  # paths updated since the running build started
+        self._skipped: Counter[str] = Counter()
+        self._build_seconds = 0.0
+        self._complete = False
+
+    @property
+    def roots(self) -> list[Path]:
+        """The workspace folders, symlinks resolved."""
+        return self.workspace.roots
+
+    @property
+    def files(self) -> dict[str, FileEntry]:
+        """A snapshot of the indexed files by relative path."""
+        with self._lock:
+            return dict(self._files)
+
+    # ---- building
+
+    def build(self, progress: Progress | None = None, should_stop: Callable[[], bool] | None = None,
+              deadline: float | None = None) -> bool:
+        """Index every eligible file; False when stopped early (by `should_stop` or the
+        `time.monotonic()` `deadline`), leaving what was indexed so far."""
+        with self._build_lock:
+            started = time.monotonic()
+            with self._lock:
+                self._touched.clear()
+                self._skipped.clear()
+            paths = list(self.workspace.walk())
+            step = max(1, len(paths) // 100)
+            _report(progress, 0, len(paths))
+            seen: set[str] = set()
+            for done, path in enumerate(paths, 1):
+                if (should_stop is not None and should_stop()) or (
+                        deadline is not None and time.monotonic() > deadline):
+                    self._finish_build(started, complete=False)
+                    return False
+                seen.add(self.workspace.rel(path))
+                self._index_one(path, from_build=True)
+                if done % step == 0 or done == len(paths):
+                    _report(progress, done, len(paths))
+            self._drop_unseen(seen)
+            self._finish_build(started, complete=True)
+            return True
+
+    def build_in_background(self, progress: Progress | None = None,
+                            should_stop: Callable[[], bool] | None = None,
+                            on_done: Callable[[bool], None] | None = None) -> threading.Thread:
+        """Run `build` on a daemon thread; `on_done(complete)` is called from that thread."""
+        def run() -> None:
+            complete = self.build(progress, should_stop)
+            if on_done is not None:
+                on_done(complete)
+        thread = threading.Thread(target=run, name="tacit-index", daemon=True)
+        thread.start()
+        return thread
+
+    def _finish_build(self, started: float, complete: bool) -> None:
+        with self._lock:
+            self._build_seconds = time.monotonic() - started
+            self._complete = complete
+
+    def _drop_unseen(self, seen: set[str]) -> None:
+        with self._lock:
+            for rel in [r for r in self._files if r not in seen and r not in self._touched]:
+                self._store(rel, None)
+
+    # ---- keeping current
+
+    def update_path(self, path: Path | str) -> bool:
+        """Re-index one file (or rescan a folder, or re-read a `.gitignore`); a path that is gone
+        or no longer eligible is removed. True when the index changed."""
+        located = self.workspace.locate(path)
+        if located is None:
+            return False
+        if not self.workspace.inside(located):
+            return self.remove_path(located)  # reached through a link out of the workspace
+        if located.name == ".gitignore":
+            self.workspace.invalidate_ignores(located.parent)
+            return self._rescan(located.parent)
+        if located.is_dir():
+            return self._rescan(located)
+        if not located.is_file() or not self.workspace.is_candidate(located):
+            return self.remove_path(located)
+        return self._index_one(located, from_build=False)
+
+    def remove_path(self, path: Path | str) -> bool:
+        """Drop a file, or everything under a folder, from the index. True when anything went."""
+        located = self.workspace.locate(path)
+        if located is None:
+            return False
+        rel, prefix = self._key(located), self._prefix(located)
+        with self._lock:
+            self._touched.add(rel)
+            gone = [r for r in self._files if r == rel or r.startswith(prefix)]
+            for r in gone:
+                self._touched.add(r)
+                self._store(r, None)
+        return bool(gone)
+
+    def _key(self, path: Path) -> str:
+        return self.workspace.rel(path) if path not in self.roots else ""
+
+    def _prefix(self, directory: Path) -> str:
+        """What the keys of files under `directory` start with."""
+        if directory in self.roots:
+            return f"{directory.name}/" if len(self.roots) > 1 else ""
+        return self.workspace.rel(directory) + "/"
+
+    def _rescan(self, directory: Path) -> bool:
+        """Bring everything under `directory` up to date: new files in, ignored or gone files out,
+        files whose size and mtime changed re-parsed."""
+        if self.workspace.is_ignored(directory, is_dir=True) and directory not in self.roots:
+            return self.remove_path(directory)
+        prefix = self._prefix(directory)
+        changed, seen = False, set()
+        for path in self.workspace.walk(directory):
+            rel = self.workspace.rel(path)
+            seen.add(rel)
+            if not self._unchanged(rel, path):
+                changed = self._index_one(path, from_build=False) or changed
+        with self._lock:
+            stale = [r for r in self._files if r.startswith(prefix) and r not in seen]
+            for rel in stale:
+                self._touched.add(rel)
+                self._store(rel, None)
+        return changed or bool(stale)
+
+    def _unchanged(self, rel: str, path: Path) -> bool:
+        with self._lock:
+            entry = self._files.get(rel)
+        try:
+            info = path.stat()
+        except OSError:
+            return False
+        return entry is not None and entry.mtime == info.st_mtime and entry.size == info.st_size
+
+    # ---- one file
+
+    def _index_one(self, path: Path, from_build: bool) -> bool:
+        """Parse one file outside the lock and store the result; True when the index changed."""
+        rel = self.workspace.rel(path)
+        entry = self._load(path, rel)
+        with self._lock:
+            if from_build and rel in self._touched:
+                return False  # updated while the build ran: the update is newer
+            if not from_build:
+                self._touched.add(rel)
+            before = rel in self._files
+            self._store(rel, entry)
+        return before or entry is not None
+
+    def _load(self, path: Path, rel: str) -> FileEntry | None:
+        data, reason = self.workspace.read(path)
+        language = syntax.language_for_path(path.name)
+        if data is None or language is None:
+            with self._lock:
+                self._skipped[reason] += 1
+            return None
+        try:
+            result = outline(language, data.data, rel)
+        except Exception:  # a grammar bug must not stop the index
+            log.exception("could not outline %s", rel)
+            with self._lock:
+                self._skipped["error"] += 1
+            return None
+        return FileEntry(rel, language, result.definitions, result.imports, data.mtime, data.size)
+
+    def _store(self, rel: str, entry: FileEntry | None) -> None:
+        """Replace a file's entry and its by-name rows; call with the lock held."""
+        old = self._files.pop(rel, None)
+        if old is not None:
+            for d in old.definitions:
+                rows = self._by_name.get(d.name)
+                if rows is not None:
+                    rows.pop(rel, None)
+                    if not rows:
+                        del self._by_name[d.name]
+        if entry is None:
+            return
+        self._files[rel] = entry
+        for d in entry.definitions:
+            self._by_name.setdefault(d.name, {}).setdefault(rel, []).append(d)
+
+    # ---- queries
+
+    def lookup(self, name: str) -> list[Definition]:
+        """Every definition called `name`; `Klass.method` narrows to one container."""
+        container, _, short = name.rpartition(".") if "." in name else ("", "", name)
+        with self._lock:
+            rows = self._by_name.get(short, {})
+            found = [d for defs in rows.values() for d in defs]
+        return [d for d in found if d.container == container] if container else found
+
+    def definitions_in(self, path: Path | str) -> list[Definition]:
+        """The definitions of one file, given as a relative key or an absolute path."""
+        rel = str(path)
+        if Path(rel).is_absolute():
+            located = self.workspace.locate(rel)
+            if located is None or located in self.roots:
+                return []
+            rel = self.workspace.rel(located)
+        with self._lock:
+            entry = self._files.get(rel)
+            return list(entry.definitions) if entry is not None else []
+
+    def stats(self) -> dict[str, object]:
+        """Counts for logs and benchmarks: files, definitions, skipped files by reason, build time."""
+        with self._lock:
+            return {
+                "files": len(self._files),
+                "definitions": sum(len(e.definitions) for e in self._files.values()),
+                "imports": sum(len(e.imports) for e in self._files.values()),
+                "names": len(self._by_name),
+                "skipped": dict(self._skipped),
+                "build_seconds": round(self._build_seconds, 3),
+                "complete": self._complete,
+            }
+
+
+def _report(progress: Progress | None, done: int, total: int) -> None:
+    if progress is not None:
+        progress(done, total)

@@ -80,21 +80,58 @@ async def run_server(args: argparse.Namespace, log: Path) -> dict:
     await warmup_client.close()
     client, warm_ms = await start_server(init, log)
     sampler = RssSampler(client._server.pid)
-    keystrokes = []
+    keystrokes, warmups = [], []
     try:
         for session in sessions_in(Path(args.sessions)):
             print(f"replaying {session.name}: {len(session.events[:args.max_keys])} keystrokes", flush=True)
-            result = await replay(client, session, speed=args.speed, max_keys=args.max_keys, settle=5.0)
+            # The developer opens the file and pauses at the cursor before typing: the server reads
+            # the file's context once (reported separately as cold_context_ms).
+            result = await replay(client, session, speed=args.speed, max_keys=args.max_keys, settle=5.0,
+                                  warmup=not args.cold)
+            if result.warmup_ms is not None:
+                warmups.append(result.warmup_ms)
             for ks in result.keystrokes:
                 keystrokes.append({"session": session.name, **{k: v for k, v in vars(ks).items()
                                                               if k not in ("text", "full_text")}})
+        print("controlled requests for the overhead comparison", flush=True)
+        controlled = await controlled_requests(client, sessions_in(Path(args.sessions)), args.controlled)
     finally:
         peak = sampler.stop()
         await client.close()
-    return {"keystrokes": keystrokes, "ready_ms": warm_ms, "first_start_ms": cold_ms, "peak_rss_mb": peak}
+    return {"keystrokes": keystrokes, "ready_ms": warm_ms, "first_start_ms": cold_ms, "peak_rss_mb": peak,
+            "warmups": warmups, "controlled": controlled}
 
 
-def raw_engine(model_path: Path, generations: list[dict]) -> dict[str, float]:
+async def controlled_requests(client: lsp_client.TacitClient, sessions: list, per_session: int) -> dict[str, float]:
+    """One request at a time, nothing else going on: mid-line positions along each typed region.
+
+    The raw engine later runs exactly the prompts these produced, in the same order, so the
+    ratio of the two times is the server's overhead on identical work.
+    """
+    times: dict[str, float] = {}
+    for session in sessions:
+        src = session.source
+        start, end = session.cut
+        line_starts = [i + 1 for i in range(start, end) if src[i] == "\n"]
+        picks = [p for p in line_starts if len(src[p:src.find("\n", p)].strip()) > 12]
+        picks = picks[:: max(1, len(picks) // per_session)][:per_session]
+        uri = f"file:///tacit-bench/{session.name}.py"
+        client.open(uri, src, session.language)
+        for p in picks:
+            line_end = src.find("\n", p)
+            indent = len(src[p:line_end]) - len(src[p:line_end].lstrip())
+            pos = p + indent + (line_end - p - indent) // 2
+            line = src.count("\n", 0, pos)
+            col = pos - (src.rfind("\n", 0, pos) + 1)
+            t0 = time.perf_counter()
+            result = await client.inline(uri, line, col, invoked=True)
+            ms = (time.perf_counter() - t0) * 1000
+            if result is not None and result.items and result.items[0].command:
+                times[result.items[0].command.arguments[0]] = ms
+    return times
+
+
+def raw_engine(model_path: Path, generations: list[dict], timed: set[str]) -> dict[str, float]:
     """Run every logged prompt, in order, straight through llama_cpp, from the same KV history.
 
     Each prompt generates as many tokens as the server needed for its first line (or all it
@@ -111,7 +148,7 @@ def raw_engine(model_path: Path, generations: list[dict]) -> dict[str, float]:
         t0 = time.perf_counter()
         llm.create_completion(prompt=tokens, max_tokens=n, temperature=0.0, top_k=1, top_p=1.0,
                               min_p=0.0, repeat_penalty=1.0)
-        if gen.get("first_line_tokens") and gen["error"] is None:
+        if gen["id"] in timed and gen.get("first_line_tokens") and gen["error"] is None:
             times[gen["id"]] = (time.perf_counter() - t0) * 1000
     llm.close()
     return times
@@ -123,11 +160,8 @@ def summarize(run: dict, generations: list[dict], raw: dict[str, float], model: 
     firsts = [k["first_ms"] for k in shown]
     fulls = [k["full_ms"] for k in shown if k["full_ms"] is not None]
     cached = [k for k in shown if k["cached"]]
-    pairs = []  # (server keystroke-to-first-suggestion, raw engine) for the model-served keystrokes
-    for k in shown:
-        gid = k["suggestion_id"]
-        if not k["cached"] and gid in raw:
-            pairs.append((k["first_ms"], raw[gid]))
+    controlled = run["controlled"]
+    pairs = [(controlled[gid], raw[gid]) for gid in controlled if gid in raw]
     server_ms = [p[0] for p in pairs]
     raw_ms = [p[1] for p in pairs]
     prefilled = [g["prefilled_tokens"] for g in generations]
@@ -147,7 +181,8 @@ def summarize(run: dict, generations: list[dict], raw: dict[str, float], model: 
         "cache_hit_rate": round(len(cached) / len(shown), 3) if shown else None,
         "raw_engine_p50_ms": pct(raw_ms, 0.5),
         "server_same_prompts_p50_ms": pct(server_ms, 0.5),
-        "overhead_ratio": round(sum(server_ms) / sum(raw_ms), 3) if raw_ms else None,
+        "overhead_ratio": round(statistics.median(s / r for s, r in pairs), 3) if pairs else None,
+        "overhead_ratio_total": round(sum(server_ms) / sum(raw_ms), 3) if raw_ms else None,
         "overhead_pairs": len(pairs),
         "generations": len(generations),
         "generations_stopped": sum(1 for g in generations if g["stopped"]),
@@ -157,6 +192,7 @@ def summarize(run: dict, generations: list[dict], raw: dict[str, float], model: 
         "prompt_reuse_share": round(reused / sum(prompt_tokens), 3) if prompt_tokens else None,
         "peak_rss_mb": round(run["peak_rss_mb"], 1),
         "warm_ready_ms": round(run["ready_ms"], 1),
+        "cold_context_ms": [round(w) for w in run["warmups"]],
         "first_start_ready_ms": round(run["first_start_ms"], 1),
         "outcomes": {o: sum(1 for k in ks if k["outcome"] == o) for o in sorted({k["outcome"] for k in ks})},
         "targets": {"p50_first_ms": 150, "p95_first_ms": 600, "overhead_ratio": 1.10, "warm_ready_ms": 3000,
@@ -173,6 +209,7 @@ def plot(run: dict, raw: dict[str, float], out: Path) -> None:
     shown = [k for k in run["keystrokes"] if k["first_ms"] is not None]
     series = {"keystroke -> first suggestion": [k["first_ms"] for k in shown],
               "keystroke -> full suggestion": [k["full_ms"] for k in shown if k["full_ms"] is not None],
+              "server, quiet requests (controlled)": [run["controlled"][g] for g in raw],
               "raw llama_cpp, same prompts": list(raw.values())}
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for label, values in series.items():
@@ -199,6 +236,10 @@ def main() -> None:
     parser.add_argument("--max-keys", type=int, default=None)
     parser.add_argument("--out", default=str(RESULTS / "latency.json"))
     parser.add_argument("--no-raw", action="store_true", help="skip the raw llama_cpp comparison")
+    parser.add_argument("--controlled", type=int, default=8,
+                        help="quiet requests per session for the side-by-side overhead comparison")
+    parser.add_argument("--cold", action="store_true",
+                        help="start typing at once, without first letting the server read the file")
     args = parser.parse_args()
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -209,7 +250,12 @@ def main() -> None:
     # generations that ran (a superseded one still queued is skipped without touching the model)
     generations = [e for e in entries if e["event"] == "generation" and e["prompt_tokens"] > 0]
     model_path = resolve_model(args.model)
-    raw = {} if args.no_raw else raw_engine(model_path, generations)
+    # From the generation just before the first controlled request on, so that the raw engine starts
+    # from the same KV-cache state as the server did (only the controlled ones are timed).
+    ids = [g["id"] for g in generations]
+    first = min((ids.index(i) for i in run["controlled"] if i in ids), default=len(ids))
+    raw = {} if args.no_raw else raw_engine(model_path, generations[max(0, first - 1):],
+                                            timed=set(run["controlled"]))
     result = summarize(run, generations, raw, model_path.name)
     out.write_text(json.dumps(result, indent=2) + "\n")
     plot(run, raw, out.with_name(out.stem + "_cdf.png"))

@@ -119,6 +119,17 @@ def cmd_complete(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .explain import explain
+
+    target, _, col = args.position.rpartition(":")
+    file, _, line = target.rpartition(":")
+    if not file or not line.isdigit() or not col.isdigit():
+        raise TacitError("position must be FILE:LINE:COL (1-based line and column)")
+    print(explain(Path(file), int(line), int(col)))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -137,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("position")
     p.add_argument("--model", help="model name or GGUF path")
     p.set_defaults(func=cmd_complete)
+    p = sub.add_parser("explain", help="print the prompt for FILE:LINE:COL (1-based) with its sources marked")
+    p.add_argument("position")
+    p.set_defaults(func=cmd_explain)
     p = sub.add_parser("demo", help="replay a recorded typing session against a real server")
     p.add_argument("--session", help="a session file (default: the first in seeds/sessions)")
     p.add_argument("--speed", type=float, default=1.0, help="replay speed factor")

@@ -34,6 +34,7 @@ class TacitClient(LanguageClient):
         self.statuses: list[dict] = []
         self.updates: asyncio.Queue[dict] = asyncio.Queue()
         self.messages: list[str] = []
+        self.progress: list[Any] = []
         self.stderr = bytearray()
         self.versions: dict[str, int] = {}
         self.texts: dict[str, str] = {}
@@ -49,6 +50,15 @@ class TacitClient(LanguageClient):
         @self.feature(types.WINDOW_SHOW_MESSAGE)
         def _message(ls: TacitClient, params: types.ShowMessageParams) -> None:
             ls.messages.append(params.message)
+
+        @self.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)
+        def _create_progress(ls: TacitClient, params: types.WorkDoneProgressCreateParams) -> None:
+            return None
+
+        @self.feature(types.PROGRESS)
+        def _progress(ls: TacitClient, params: Any) -> None:
+            value = getattr(params, "value", None)
+            ls.progress.append({"token": getattr(params, "token", None), "value": _plain(value)})
 
         @self.feature(types.WINDOW_LOG_MESSAGE)
         def _log(ls: TacitClient, params: types.LogMessageParams) -> None:

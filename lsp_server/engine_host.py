@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from context.assemble import ContextConfig
 from context.prompt import PromptOptions
 
 from .engines.base import Engine
@@ -25,6 +26,10 @@ def settings_from(opts: Options) -> CompletionSettings:
         enabled=opts.enabled, disabled_languages=list(opts.disabled_languages), max_tokens=c.max_tokens,
         max_lines=c.max_lines, debounce_ms=c.debounce_ms,
         max_file_chars=c.max_file_chars, log_prompts=opts.log_prompts,
+        context=ContextConfig(definitions="definitions" in opts.context.sources,
+                              similar="similar" in opts.context.sources, edits="edits" in opts.context.sources,
+                              scopes="scopes" in opts.context.sources, budget_tokens=opts.context.budget_tokens,
+                              refresh_s=opts.context.refresh_s),
         prompt=PromptOptions(prefix_chars=c.prefix_chars, prefix_keep_chars=max(1, c.prefix_chars * 2 // 3),
                              suffix_chars=c.suffix_chars, suffix_lines=c.suffix_lines))
 
@@ -57,11 +62,13 @@ class EngineHost:
     """The current engine and completer, swapped atomically when options change."""
 
     def __init__(self, status: Callable[..., None], on_updated: Callable[[Generation], None],
-                 record: Callable[[dict], None], report: Callable[[str], None]) -> None:
+                 record: Callable[[dict], None], report: Callable[[str], None],
+                 sources: Callable | None = None) -> None:
         self.status = status
         self.on_updated = on_updated
         self.record = record
         self.report = report
+        self.sources = sources
         self.completer: Completer | None = None
         self.key: tuple | None = None
         self.error: str | None = None
@@ -86,7 +93,7 @@ class EngineHost:
                 return
             self._drop()
             self.completer = Completer(engine, settings_from(opts), self.on_updated, self.record,
-                                       self._engine_state)
+                                       self._engine_state, self.sources)
             self.key, self.error = key, None
             self.status("ready", f"{engine.name} ready", model=describe(engine))
 

@@ -43,6 +43,15 @@ class CompletionOptions:
 
 
 @dataclass
+class ContextOptions:
+    index: bool = True  # index the workspace folders (definitions, imports) and watch them
+    max_file_bytes: int = 1_000_000
+    sources: list[str] = field(default_factory=lambda: ["definitions", "similar", "edits", "scopes"])
+    budget_tokens: int = 400  # prompt tokens for context snippets
+    refresh_s: int = 20  # rebuild a document's snippet block at most this often (it costs a re-read)
+
+
+@dataclass
 class Options:
     enabled: bool = True
     engine: str = "llama"  # "llama" (embedded) or "remote"
@@ -50,11 +59,13 @@ class Options:
     model: ModelOptions = field(default_factory=ModelOptions)
     remote: RemoteOptions = field(default_factory=RemoteOptions)
     completion: CompletionOptions = field(default_factory=CompletionOptions)
+    context: ContextOptions = field(default_factory=ContextOptions)
     log_file: str = ""
     log_prompts: bool = False
 
 
 ENGINES = ("llama", "remote")
+CONTEXT_SOURCES = ("definitions", "similar", "edits", "scopes")
 
 
 def camel(name: str) -> str:
@@ -112,13 +123,17 @@ def _validate(opts: Options, errors: list[str]) -> None:
     if opts.engine not in ENGINES:
         errors.append(f"engine: must be one of {', '.join(ENGINES)}, got {opts.engine!r}")
         opts.engine = defaults.engine
-    for group in (opts.model, opts.remote, opts.completion):
+    for group in (opts.model, opts.remote, opts.completion, opts.context):
         fresh = type(group)()
         for f in dataclasses.fields(group):
             value = getattr(group, f.name)
             if isinstance(value, int) and not isinstance(value, bool) and value < 0:
                 errors.append(f"{camel(f.name)}: must not be negative, got {value}")
                 setattr(group, f.name, getattr(fresh, f.name))
+    unknown = [s for s in opts.context.sources if s not in CONTEXT_SOURCES]
+    if unknown:
+        errors.append(f"context.sources: unknown {unknown}; known: {', '.join(CONTEXT_SOURCES)}")
+        opts.context.sources = [s for s in opts.context.sources if s in CONTEXT_SOURCES]
     if opts.completion.max_tokens == 0:
         errors.append("completion.maxTokens: must be positive")
         opts.completion.max_tokens = defaults.completion.max_tokens
@@ -134,6 +149,7 @@ def parse_options(data: Any, base: Options | None = None) -> tuple[Options, list
         opts.model = dataclasses.replace(base.model)
         opts.remote = dataclasses.replace(base.remote)
         opts.completion = dataclasses.replace(base.completion)
+        opts.context = dataclasses.replace(base.context, sources=list(base.context.sources))
         opts.disabled_languages = list(base.disabled_languages)
     errors: list[str] = []
     if data is None:

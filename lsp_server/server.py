@@ -13,10 +13,13 @@ from urllib.parse import unquote
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
+from context.assemble import Sources
+from context.edits import RecentEdits
 from context.syntax import SyntaxDocument
 
 from . import __version__
 from .engine_host import EngineHost
+from .index_host import IndexHost
 from .options import Options
 from .pipeline.generate import Generation
 
@@ -58,7 +61,12 @@ class TacitServer(LanguageServer):
         self.recorder = Recorder()
         self.syntax_docs: dict[str, SyntaxDocument] = {}  # by unquoted URI
         self._reported: set[str] = set()
-        self.host = EngineHost(self.set_status, self.completion_updated, self.recorder, self.report_once)
+        self.host = EngineHost(self.set_status, self.completion_updated, self.recorder, self.report_once,
+                               self.context_sources)
+        self.edits = RecentEdits()
+        self.index_host = IndexHost(self)
+        self.roots: list = []
+        self.client_progress = False
 
     def set_status(self, state: str, message: str = "", **extra: Any) -> None:
         """Record and announce the server's state (`tacit/status`), on changes only."""
@@ -90,6 +98,25 @@ class TacitServer(LanguageServer):
         doc = self.workspace.text_documents.get(unquote(gen.uri)) if self._has_workspace() else None
         self.protocol.notify(COMPLETION_UPDATED, {"uri": gen.uri, "id": gen.id,
                                                   "version": doc.version if doc else None})
+
+    def relative_path(self, uri: str) -> str:
+        """A document's path relative to its workspace folder (its name when outside them)."""
+        path = unquote(uri.split("://", 1)[-1]) if uri.startswith("file://") else uri
+        for root in self.roots:
+            root_s = str(root).rstrip("/") + "/"
+            if path.startswith(root_s):
+                rel = path[len(root_s):]
+                return f"{root.name}/{rel}" if len(self.roots) > 1 else rel
+        return path.rsplit("/", 1)[-1]
+
+    def context_sources(self, req) -> Sources:
+        """What retrieval may read for a request: the index, other open documents, recent edits."""
+        docs: dict[str, str] = {}
+        for key, doc in list(self.syntax_docs.items())[-10:]:
+            if key != unquote(req.uri) and len(doc.text) <= 200_000:
+                docs[self.relative_path(key)] = doc.text
+        return Sources(index=self.index_host.index, documents=docs, edits=self.edits, tree=req.tree,
+                       repo_name=self.roots[0].name if self.roots else "")
 
     def _has_workspace(self) -> bool:
         try:

@@ -14,7 +14,20 @@ def register(server: TacitServer) -> None:
         return {"state": ls.state, "message": ls.state_message, "engine": ls.options.engine,
                 "model": describe(completer.engine) if completer else None,
                 "family": completer.engine.family if completer else None,
-                "latencyMs": ls.last_latency_ms}
+                "latencyMs": ls.last_latency_ms,
+                "index": ls.index_host.index.stats() if ls.index_host.index is not None else None}
+
+    @server.feature("tacit/explain")
+    def explain(ls: TacitServer, params=None) -> dict | None:
+        """The prompt behind the last suggestion for a document, with its sources."""
+        uri = getattr(params, "uri", None) or (params.get("uri") if isinstance(params, dict) else None)
+        completer = ls.host.completer
+        if completer is None or uri is None or uri not in completer.last_prompt:
+            return None
+        sid, prompt = completer.last_prompt[uri]
+        return {"id": sid, "template": prompt.template, "sources": prompt.sources, "prompt": prompt.text,
+                "snippets": [{"source": s.source, "path": s.path, "text": s.text}
+                             for s in getattr(prompt, "snippets", [])]}
 
     @server.command(ACCEPT_COMMAND)
     def accepted(ls: TacitServer, *args) -> None:

@@ -45,7 +45,9 @@ def register(server: TacitServer) -> None:
             for change in params.content_changes:
                 if isinstance(change, types.TextDocumentContentChangePartial):
                     start, end = _offsets(ls, doc, change.range)
+                    old = doc.text
                     doc.apply(start, end, change.text)
+                    ls.edits.record(ls.relative_path(key), old, doc.text, start, end, change.text)
                 else:
                     doc.replace_all(change.text)
         except (ValueError, IndexError) as exc:

@@ -38,7 +38,7 @@ def to_request(ls: TacitServer, params: types.InlineCompletionParams, received: 
         tree = syntax_doc.tree
     return CompletionRequest(uri=uri, language_id=doc.language_id or "", text=source, offset=offset,
                              line=pos.line, character=character, version=doc.version or 0,
-                             invoked=invoked, received=received, tree=tree)
+                             invoked=invoked, received=received, tree=tree, path=ls.relative_path(uri))
 
 
 def to_lsp(ls: TacitServer, req: CompletionRequest, s: Suggestion) -> types.InlineCompletionList:

@@ -7,6 +7,7 @@ import os
 
 from lsprotocol import types
 
+from ..index_host import workspace_roots
 from ..options import parse_options
 from ..server import TacitServer
 
@@ -25,9 +26,14 @@ def register(server: TacitServer) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(ls: TacitServer, params: types.InitializeParams) -> None:
         apply_options(ls, params.initialization_options)
+        ls.roots = workspace_roots(params)
+        window = params.capabilities.window
+        ls.client_progress = bool(window and window.work_done_progress)
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: TacitServer, params: types.InitializedParams) -> None:
+        if ls.options.context.index:
+            ls.index_host.start(ls.roots, ls.options.context.max_file_bytes, ls.client_progress)
         await ls.host.apply(ls.options)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -37,6 +43,7 @@ def register(server: TacitServer) -> None:
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: TacitServer, params=None) -> None:
+        ls.index_host.shutdown()
         ls.host.shutdown()
 
 

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
+from context import assemble, syntax
 from context import prompt as prompts
-from context import syntax
 
 from ..engines.base import Engine, GenOptions
 from . import filters, postprocess, prefilter
@@ -43,6 +43,7 @@ class CompletionSettings:
     undecided_chars: int = 12
     max_file_chars: int = 1_000_000
     prompt: prompts.PromptOptions = field(default_factory=prompts.PromptOptions)
+    context: assemble.ContextConfig = field(default_factory=assemble.ContextConfig)
     log_prompts: bool = False
 
 
@@ -52,7 +53,8 @@ class Completer:
     def __init__(self, engine: Engine, settings: CompletionSettings | None = None,
                  on_updated: Callable[[Generation], None] | None = None,
                  record: Callable[[dict], None] | None = None,
-                 on_state: Callable[[str, str], None] | None = None) -> None:
+                 on_state: Callable[[str, str], None] | None = None,
+                 sources: Callable[[CompletionRequest], assemble.Sources] | None = None) -> None:
         self.engine = engine
         self.settings = settings or CompletionSettings()
         self.generator = Generator(engine)
@@ -62,7 +64,9 @@ class Completer:
         self.on_state = on_state
         self.engine_failed = False
         self.recent: dict[str, list[Generation]] = {}
-        self.anchors: dict[str, int] = {}
+        self.sources = sources or (lambda req: assemble.Sources(tree=req.tree))
+        self.blocks: dict[str, assemble.Block] = {}
+        self.last_prompt: dict[str, tuple[str, prompts.Prompt]] = {}  # uri -> (suggestion id, prompt)
         self.seq: dict[str, int] = {}
         self._ids = itertools.count(1)
 
@@ -94,12 +98,12 @@ class Completer:
 
         cursor = self._cursor_context(req)
         t_prompt = time.perf_counter()
-        prompt = prompts.build(self.template, req.prefix, req.suffix, self.anchors.get(req.uri), s.prompt)
-        self.anchors[req.uri] = prompt.prefix_start
+        prompt = self.build_prompt(req)
         build_ms = (time.perf_counter() - t_prompt) * 1000
 
         gen = Generation(f"tacit-{uuid.uuid4().hex[:12]}", req.uri, req.prefix, req.suffix, cursor.mode)
         gen.sources = prompt.sources
+        self.last_prompt[req.uri] = (gen.id, prompt)
         gen.on_done.append(self._finished)
         options = GenOptions(
             max_tokens=s.max_tokens, stop=list(self.template.stops), head_chars=prompt.head_chars)
@@ -112,6 +116,17 @@ class Completer:
             gen.prompt_text = prompt.text  # type: ignore[attr-defined]
         answer = await self._respond(req, gen, "", t0, cached=False)
         return None if answer is DIVERGED else answer  # type: ignore[return-value]
+
+    def build_prompt(self, req: CompletionRequest) -> prompts.Prompt:
+        """The prompt for a request, with context; keeps each document's snippet block stable."""
+        s = self.settings
+        block = self.blocks.get(req.uri)
+        prompt, block = assemble.build(
+            self.template, req.text, req.offset, req.path or req.uri.rsplit("/", 1)[-1], req.language_id,
+            s.context, self.sources(req), s.prompt, self.engine.count_tokens, block=block,
+            anchor=block.anchor if block else None)
+        self.blocks[req.uri] = block
+        return prompt
 
     def _attach(self, req: CompletionRequest) -> tuple[Generation, str] | None:
         """A recent or running generation this request can be served from, if any."""
@@ -221,7 +236,8 @@ class Completer:
         """Drop state for a closed document, stopping its generation."""
         for gen in self.recent.pop(uri, []):
             gen.stop(hard=True)
-        self.anchors.pop(uri, None)
+        self.blocks.pop(uri, None)
+        self.last_prompt.pop(uri, None)
         self.seq.pop(uri, None)
 
     def shutdown(self) -> None:

@@ -20,6 +20,7 @@ class CompletionRequest:
     invoked: bool = False  # explicitly asked for (vs automatic, as you type)
     received: float = 0.0  # perf_counter() when the request arrived
     tree: Any = None  # the document's up-to-date tree-sitter tree, when the server keeps one
+    path: str = ""  # workspace-relative path, for the prompt and retrieval
 
     @property
     def prefix(self) -> str:

@@ -122,8 +122,8 @@ async def test_superseded_request_is_abandoned(server):
     first = asyncio.ensure_future(server.inline(uri, 1, 11))
     await asyncio.sleep(0.05)
     server.insert(uri, 1, 11, "w")
-    second = await server.inline(uri, 1, 12)
-    old = await first
+    second = await asyncio.wait_for(server.inline(uri, 1, 12), 90)
+    old = await asyncio.wait_for(first, 90)
     assert items(old) == [] or items(old)[0].insert_text.startswith("w")
     assert items(second), "the newer request gets a suggestion"
     gens = [e for e in read_log(server.log_path) if e["event"] == "generation"]

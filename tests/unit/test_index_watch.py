@@ -65,7 +65,7 @@ def test_create_edit_rename_delete(watched):
     path.parent.mkdir()
     path.write_text(source("created"))
     wait_for(lambda: "created" in names(index))
-    assert "pkg/m.py" in changes
+    wait_for(lambda: "pkg/m.py" in changes)  # the callback runs after the index is updated
 
     path.write_text(source("edited"))
     wait_for(lambda: "edited" in names(index) and "created" not in names(index))

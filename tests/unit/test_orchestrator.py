@@ -129,6 +129,7 @@ async def test_line_mode_shows_one_line_and_keeps_the_next_for_typing_through():
     engine, c, _ = make([["(path)\n", "    for item in items:\n", "        use(item)\n"]])
     first = await c.complete(req("def f(path):\n    items = load<CURSOR>\n"))
     assert first.text == "(path)" and first.complete
+    await c.recent["file:///w/a.py"][-1].wait_done()  # the following lines arrive meanwhile
     # the user types the line and presses Enter (with auto-indent): served from the cache
     nxt = await c.complete(req("def f(path):\n    items = load(path)\n    <CURSOR>\n"))
     assert nxt is not None and nxt.from_cache and nxt.text == "for item in items:"

@@ -1,0 +1,160 @@
+"""Prompt assembly with context: which snippets go in, within a token budget, in a stable order.
+
+The order is chosen for the engine's KV cache: rarely-changing material first (other files'
+definitions and similar code, then recent edits), the current file's prefix window after it,
+the text after the cursor last. The snippet block of a document is only rebuilt when its
+prefix window moves or when the cursor reaches a line that uses workspace symbols the block
+does not show yet (at most every `refresh_s`), so that consecutive keystrokes keep sharing
+their whole prompt but its last few tokens.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from context import edits as edits_mod
+from context import prompt as prompts
+from context import retrieval
+from context.retrieval import Snippet
+
+COMMENT = {"python": "#", "lua": "--", "ruby": "#", "shell": "#"}
+
+
+@dataclass
+class ContextConfig:
+    """Which sources feed the prompt, and their budgets."""
+
+    suffix: bool = True
+    definitions: bool = True
+    similar: bool = True
+    edits: bool = True
+    scopes: bool = True
+    path_header: bool = True  # name the current file (and the repository) in the prompt
+    budget_tokens: int = 400  # for snippets, counted with the model's tokenizer
+    time_box_ms: float = 20.0  # sources not reached by then are skipped
+    refresh_s: float = 20.0
+
+    @classmethod
+    def prefix_only(cls) -> ContextConfig:
+        return cls(suffix=False, definitions=False, similar=False, edits=False, scopes=False, path_header=False)
+
+
+@dataclass
+class Sources:
+    """What the sources may read: the index, other documents, recent edits, the syntax tree."""
+
+    index: object | None = None
+    documents: dict[str, str] = field(default_factory=dict)  # path -> text of other open documents
+    edits: edits_mod.RecentEdits | None = None
+    tree: object | None = None
+    repo_name: str = ""
+
+
+@dataclass
+class Block:
+    """The snippet block of one document, kept while it stays valid."""
+
+    anchor: int
+    snippets: list[Snippet]
+    symbols: frozenset[str]
+    at: float
+    row: int
+
+
+def gather(cfg: ContextConfig, src: Sources, text: str, offset: int, path: str, window_start: int,
+           count_tokens: Callable[[str], int]) -> list[Snippet]:
+    """Run the enabled sources (time-boxed), dedupe, and keep what fits the token budget by priority."""
+    deadline = time.perf_counter() + cfg.time_box_ms / 1000
+    prefix = text[:offset]
+    found: list[Snippet] = []
+    steps: list[Callable[[], list[Snippet]]] = []
+    if cfg.scopes and window_start > 0:
+        steps.append(lambda: retrieval.scopes(src.tree, text, offset, window_start))
+    if cfg.definitions and src.index is not None:
+        steps.append(lambda: retrieval.definitions(src.index, retrieval.symbols_near(prefix), path))
+    if cfg.edits and src.edits is not None:
+        steps.append(lambda: [Snippet("edits", e.path, edits_mod.render(e))
+                              for e in src.edits.recent(3, exclude_path_line=(path, prefix.count("\n")))])
+    if cfg.similar and src.documents:
+        query = "\n".join(prefix.split("\n")[-20:])
+        steps.append(lambda: retrieval.similar(query, {p: t for p, t in src.documents.items() if p != path}))
+    for step in steps:
+        if time.perf_counter() > deadline:
+            break
+        found.extend(step())
+    return fit(found, cfg.budget_tokens, count_tokens)
+
+
+def fit(snippets: list[Snippet], budget: int, count_tokens: Callable[[str], int]) -> list[Snippet]:
+    """Deduplicate and keep snippets in priority order until the budget is spent."""
+    priority = {"scopes": 0, "definitions": 1, "edits": 2, "similar": 3}
+    kept, seen, used = [], set(), 0
+    for s in sorted(snippets, key=lambda s: (priority.get(s.source, 9), -s.score)):
+        if s.text in seen or not s.text.strip():
+            continue
+        cost = count_tokens(s.text) + 8
+        if used + cost > budget:
+            continue
+        seen.add(s.text)
+        kept.append(s)
+        used += cost
+    # stable order: other files by path, then edits, then the current file's scope headers
+    order = {"definitions": 0, "similar": 1, "edits": 2, "scopes": 3}
+    return sorted(kept, key=lambda s: (order.get(s.source, 9), s.path, s.text))
+
+
+def render(template: prompts.Template, snippets: list[Snippet], current_path: str, repo_name: str,
+           language_id: str, path_header: bool = True) -> tuple[str, str]:
+    """(outer, inner): text before the FIM prefix token, and text right after it."""
+    scope = "\n".join(s.text for s in snippets if s.source == "scopes")
+    others = [s for s in snippets if s.source != "scopes"]
+    inner = f"{scope}\n" if scope else ""
+    if template.file_sep:
+        if not others and not (path_header and current_path):
+            return "", inner
+        parts = [f"<|repo_name|>{repo_name or 'workspace'}\n"] if template.name == "qwen2.5-coder" else []
+        for s in others:
+            label = f"{s.path} (recent edit)" if s.source == "edits" else s.path
+            parts.append(f"{template.file_sep}{label}\n{s.text}\n")
+        parts.append(f"{template.file_sep}{current_path}\n")
+        return "".join(parts), inner
+    mark = COMMENT.get(language_id, "//")
+    lines = []
+    for s in others:
+        body = "\n".join(f"{mark} {ln}" for ln in s.text.split("\n"))
+        lines.append(f"{mark} from {s.path}:\n{body}\n")
+    return "", "".join(lines) + ("\n" if lines else "") + inner
+
+
+def build(template: prompts.Template, text: str, offset: int, path: str, language_id: str,
+          cfg: ContextConfig, src: Sources, opts: prompts.PromptOptions, count_tokens: Callable[[str], int],
+          block: Block | None = None, anchor: int | None = None) -> tuple[prompts.Prompt, Block]:
+    """The prompt for a cursor with context; reuses `block` while it is still valid."""
+    prefix, suffix = text[:offset], text[offset:]
+    start = prompts.anchor_offset(prefix, anchor, opts)
+    row = prefix.count("\n")
+    symbols = frozenset(retrieval.symbols_near(prefix))
+    if block is None or block.anchor != start or _stale(block, cfg, src, symbols, row, path):
+        snippets = gather(cfg, src, text, offset, path, start, count_tokens)
+        block = Block(start, snippets, symbols, time.monotonic(), row)
+    outer, inner = render(template, block.snippets, path, src.repo_name, language_id, cfg.path_header)
+    body = prefix[start:]
+    cut_suffix = prompts.cut_suffix(suffix, opts) if (cfg.suffix and template.fim) else ""
+    rendered = outer + template.render(body, cut_suffix, inner)
+    head = len(outer) + len(template.render(body, "", inner)) - (len(template.suffix) + len(template.middle))
+    sources = sorted({s.source for s in block.snippets}) + ["prefix"] + (["suffix"] if cut_suffix else [])
+    p = prompts.Prompt(rendered, template.name, start, body, cut_suffix, sources, head_chars=head)
+    p.snippets = block.snippets  # type: ignore[attr-defined]
+    return p, block
+
+
+def _stale(block: Block, cfg: ContextConfig, src: Sources, symbols: frozenset[str], row: int, path: str) -> bool:
+    """A new line uses workspace symbols the block lacks, and the block is old enough to rebuild."""
+    if row == block.row or time.monotonic() - block.at < cfg.refresh_s or src.index is None:
+        return False
+    shown = {s.text for s in block.snippets if s.source == "definitions"}
+    new = [n for n in symbols - block.symbols if src.index.lookup(n)]
+    fresh = retrieval.definitions(src.index, new, path, limit=2) if new else []
+    return any(s.text not in shown for s in fresh)

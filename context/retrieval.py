@@ -1,0 +1,137 @@
+"""Retrieval sources: snippets from elsewhere that help complete the code at the cursor.
+
+Each source is a small, pure function of what it is given, and each is time-boxed by its
+caller (`context.assemble`): a slow source contributes nothing rather than delaying the
+suggestion. Sources:
+
+- `definitions`: how the symbols used near the cursor are declared in other workspace files
+  (signature and first paragraph of the doc, not the whole file);
+- `similar`: the most similar code windows of other open or recently edited files
+  (Jaccard similarity of identifier sets, as Copilot does with neighbouring tabs);
+- `scopes`: the headers of the enclosing class/function when the prefix window cut them off;
+- recent edits live in `context.edits`.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from dataclasses import dataclass
+
+from context.secrets import redact
+
+IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+COMMON = frozenset(keyword.kwlist) | frozenset({
+    "self", "cls", "None", "True", "False", "print", "len", "str", "int", "float", "dict", "list", "set",
+    "tuple", "range", "isinstance", "super", "object", "const", "let", "var", "function", "return",
+    "this", "new", "null", "undefined", "true", "false", "func", "fn", "pub", "impl", "mut", "use",
+    "local", "end", "then", "void", "static", "public", "private", "struct", "type", "interface",
+})
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """A piece of context: where it comes from and the text the model will see."""
+
+    source: str  # definitions | similar | scopes | edits
+    path: str  # workspace-relative path ("" for the current file)
+    text: str
+    score: float = 0.0
+
+
+def symbols_near(prefix: str, lines: int = 12) -> list[str]:
+    """Identifiers used in the last `lines` lines before the cursor, nearest first, no keywords."""
+    tail = "\n".join(prefix.split("\n")[-lines:])
+    seen: dict[str, None] = {}
+    for name in reversed(IDENT.findall(tail)):
+        if name not in COMMON and len(name) > 1:
+            seen.setdefault(name, None)
+    return list(seen)
+
+
+def definitions(index, symbols: list[str], current_path: str, limit: int = 8) -> list[Snippet]:
+    """Declarations of `symbols` found in other files of the index (nearest symbols first)."""
+    out: list[Snippet] = []
+    seen: set[tuple[str, int]] = set()
+    for rank, name in enumerate(symbols):
+        for d in index.lookup(name):
+            if d.path == current_path or (d.path, d.line) in seen:
+                continue
+            seen.add((d.path, d.line))
+            out.append(Snippet("definitions", d.path, format_definition(d), score=1.0 / (1 + rank)))
+            if len(out) >= limit:
+                return out
+    return out
+
+
+def format_definition(d) -> str:
+    """A definition as the model should see it: container, signature, a docstring line."""
+    header = d.signature.rstrip()
+    body_indent = "    "
+    if d.container and d.kind == "method":
+        header = f"class {d.container}:\n" + "\n".join(body_indent + ln for ln in header.splitlines())
+        body_indent *= 2
+    doc = d.doc.strip().split("\n\n")[0].strip()
+    text = header
+    if doc and header.endswith(":"):
+        text += f'\n{body_indent}"""{doc}"""\n{body_indent}...'
+    elif header.endswith(":"):
+        text += f"\n{body_indent}..."
+    return redact(text)
+
+
+def _tokens(text: str) -> set[str]:
+    return {t for t in IDENT.findall(text) if t not in COMMON}
+
+
+def similar(query: str, documents: dict[str, str], window: int = 20, stride: int = 10, top: int = 2,
+            min_score: float = 0.2) -> list[Snippet]:
+    """The `top` windows of `documents` (path -> text) most similar to `query` (Jaccard)."""
+    q = _tokens(query)
+    if not q:
+        return []
+    scored: list[Snippet] = []
+    for path, text in documents.items():
+        lines = text.split("\n")
+        best: Snippet | None = None
+        for start in range(0, max(1, len(lines) - window + 1), stride):
+            chunk = "\n".join(lines[start: start + window])
+            t = _tokens(chunk)
+            if not t:
+                continue
+            score = len(q & t) / len(q | t)
+            if score >= min_score and (best is None or score > best.score):
+                best = Snippet("similar", path, redact(chunk), score)
+        if best is not None:
+            scored.append(best)
+    scored.sort(key=lambda s: -s.score)
+    return scored[:top]
+
+
+SCOPE_TYPES = frozenset({"function_definition", "class_definition", "function_declaration", "method_definition",
+                         "class_declaration", "function_item", "impl_item", "method_declaration"})
+
+
+def scopes(tree, text: str, offset: int, window_start: int) -> list[Snippet]:
+    """Header lines of the definitions enclosing the cursor that start before the prompt window."""
+    if tree is None:
+        return []
+    prefix = text[:offset]
+    line = prefix[prefix.rfind("\n") + 1:]
+    cursor_indent = len(line) - len(line.lstrip()) if line.strip() else len(line)
+    anchor = len(prefix.rstrip())  # trailing blank space belongs to no node: look just before it
+    byte = len(text[:anchor].encode("utf-8", "surrogatepass"))
+    node = tree.root_node.descendant_for_byte_range(max(0, byte - 1), max(0, byte - 1))
+    window_byte = len(text[:window_start].encode("utf-8", "surrogatepass"))
+    data = text.encode("utf-8", "surrogatepass")
+    headers: list[str] = []
+    while node is not None:
+        if node.type in SCOPE_TYPES and node.start_byte < window_byte:
+            line_end = data.find(b"\n", node.start_byte)
+            line_start = data.rfind(b"\n", 0, node.start_byte) + 1
+            header = data[line_start: line_end if line_end >= 0 else None].decode("utf-8", "replace")
+            if len(header) - len(header.lstrip()) < cursor_indent:  # the cursor is inside it
+                headers.append(header)
+        node = node.parent
+    headers.reverse()
+    return [Snippet("scopes", "", redact("\n".join(headers)))] if headers else []

@@ -1,0 +1,55 @@
+"""`tacit explain FILE:LINE:COL`: print the prompt Tacit would build there, with its sources marked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from context import assemble
+from context.index import WorkspaceIndex
+from context.prompt import PromptOptions, template_for
+from context.syntax import SyntaxDocument, language_for_path
+
+from .errors import TacitError
+from .models import load_manifest, read_settings
+
+
+def workspace_root(path: Path) -> Path:
+    """The nearest enclosing folder with a .git (the file's folder when there is none)."""
+    for parent in [path.parent, *path.parent.parents]:
+        if (parent / ".git").exists():
+            return parent
+    return path.parent
+
+
+def explain(path: Path, line: int, col: int, index_workspace: bool = True) -> str:
+    """The annotated prompt for 1-based (line, col) of `path`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TacitError(f"cannot read {path}: {exc}") from None
+    lines = text.splitlines(keepends=True) or [""]
+    if not 1 <= line <= len(lines) + 1:
+        raise TacitError(f"line {line} is outside {path} (1..{len(lines)})")
+    line_text = lines[line - 1].rstrip("\r\n") if line <= len(lines) else ""
+    offset = sum(len(x) for x in lines[: line - 1]) + min(max(col - 1, 0), len(line_text))
+    path = path.resolve()
+    root = workspace_root(path)
+    index = None
+    if index_workspace:
+        index = WorkspaceIndex([root])
+        index.build()
+    manifest = load_manifest()
+    choice = read_settings().get("model") or manifest.default
+    family = manifest.models[choice].family if choice in manifest.models else None
+    template = template_for(family)
+    language = language_for_path(str(path)) or ""
+    rel = path.relative_to(root).as_posix()
+    src = assemble.Sources(index=index, tree=SyntaxDocument(language, text).tree, repo_name=root.name)
+    prompt, _ = assemble.build(template, text, offset, rel, language, assemble.ContextConfig(), src,
+                               PromptOptions(), lambda s: max(1, len(s) // 4))
+    out = [f"# prompt for {rel}:{line}:{col} (template {template.name}; sources: {', '.join(prompt.sources)})"]
+    for s in getattr(prompt, "snippets", []):
+        out.append(f"# [{s.source}] {s.path or rel}")
+    out.append("# " + "-" * 70)
+    out.append(prompt.text)
+    return "\n".join(out)

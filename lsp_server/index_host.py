@@ -1,0 +1,89 @@
+"""Owns the workspace index: builds it in the background on initialize (with `$/progress`),
+then keeps it current with a file watcher, and stops both on shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import uuid
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from lsprotocol import types
+
+from context.index import WorkspaceIndex
+from context.index_watch import IndexWatcher
+
+log = logging.getLogger(__name__)
+
+
+def workspace_roots(params: types.InitializeParams) -> list[Path]:
+    """Local folders of the workspace (file: URIs only), deduplicated, existing ones only."""
+    uris = [f.uri for f in params.workspace_folders or []]
+    if not uris and params.root_uri:
+        uris = [params.root_uri]
+    roots: list[Path] = []
+    for uri in uris:
+        parsed = urlparse(uri)
+        if parsed.scheme != "file":
+            continue
+        path = Path(unquote(parsed.path)).resolve()
+        if path.is_dir() and path not in roots:
+            roots.append(path)
+    return roots
+
+
+class IndexHost:
+    """The index and its watcher for one server."""
+
+    def __init__(self, server) -> None:
+        self.server = server
+        self.index: WorkspaceIndex | None = None
+        self.watcher: IndexWatcher | None = None
+        self.ready = threading.Event()
+        self._stop = threading.Event()
+
+    def start(self, roots: list[Path], max_file_bytes: int, report_progress: bool) -> None:
+        """Index `roots` in the background; report progress when the client supports it."""
+        if not roots:
+            self.ready.set()
+            return
+        self.index = WorkspaceIndex(roots, max_file_bytes=max_file_bytes)
+        loop = asyncio.get_running_loop()
+        token = f"tacit-index-{uuid.uuid4().hex[:8]}"
+        progress = self.server.work_done_progress if report_progress else None
+        if progress is not None:
+            progress.create(token)
+            progress.begin(token, types.WorkDoneProgressBegin(title="Tacit: indexing workspace", percentage=0,
+                                                              cancellable=False))
+
+        def on_progress(done: int, total: int) -> None:
+            if progress is not None and total:
+                pct = int(done * 100 / total)
+                loop.call_soon_threadsafe(progress.report, token, types.WorkDoneProgressReport(
+                    message=f"{done}/{total} files", percentage=pct))
+
+        def on_done(complete: bool) -> None:
+            stats = self.index.stats() if self.index is not None else {}
+            log.info("index %s: %s", "built" if complete else "stopped", stats)
+            if progress is not None:
+                loop.call_soon_threadsafe(progress.end, token, types.WorkDoneProgressEnd(
+                    message=f"{stats.get('files', 0)} files indexed"))
+            if complete and not self._stop.is_set() and self.index is not None:
+                self.watcher = IndexWatcher(self.index)
+                try:
+                    self.watcher.start()
+                except OSError as exc:  # e.g. inotify limits
+                    log.warning("file watching unavailable: %s", exc)
+                    self.watcher = None
+            self.ready.set()
+
+        self.index.build_in_background(on_progress, self._stop.is_set, on_done)
+
+    def shutdown(self) -> None:
+        """Stop indexing and watching."""
+        self._stop.set()
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None

@@ -1,0 +1,45 @@
+"""The workspace index inside the real server: built on initialize with progress, kept current on disk changes."""
+
+from __future__ import annotations
+
+import asyncio
+
+from lsp_server import client as lsp_client
+
+
+async def status(client) -> dict:
+    try:
+        result = await asyncio.wait_for(client.protocol.send_request_async("tacit/getStatus", None), 20)
+    except TimeoutError:
+        raise AssertionError("server did not answer tacit/getStatus; stderr:\n"
+                             + client.stderr.decode(errors="replace")[-3000:]) from None
+    return result._asdict() if hasattr(result, "_asdict") else result
+
+
+async def wait_for(predicate, client, timeout: float = 30):
+    for _ in range(int(timeout / 0.1)):
+        st = await status(client)
+        if predicate(st):
+            return st
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out; last status {st}")
+
+
+async def test_index_is_built_with_progress_and_follows_the_disk(model_path, tmp_path):
+    ws = tmp_path / "ws"
+    (ws / "pkg").mkdir(parents=True)
+    (ws / "pkg" / "geometry.py").write_text('def area(width, height):\n    """Area of a rectangle."""\n'
+                                            "    return width * height\n")
+    (ws / ".env").write_text("API_KEY=sk-live-should-never-be-read\n")
+    client = await lsp_client.start({}, root=ws, env={"TACIT_CONFIG": str(tmp_path)})
+    try:
+        st = await wait_for(lambda s: s["index"] and s["index"].complete, client)
+        assert st["index"].files == 1 and st["index"].definitions >= 1
+        kinds = [p["value"]["kind"] for p in client.progress if isinstance(p.get("value"), dict)]
+        assert kinds[0] == "begin" and kinds[-1] == "end"
+        (ws / "pkg" / "shapes.py").write_text("class Circle:\n    def scale(self, k):\n        pass\n")
+        await wait_for(lambda s: s["index"].files == 2, client)
+        (ws / "pkg" / "geometry.py").unlink()
+        await wait_for(lambda s: s["index"].files == 1, client)
+    finally:
+        await client.close()

@@ -28,7 +28,7 @@ class LlamaEngine:
     """Generates with a local GGUF model, one generation at a time."""
 
     name = "llama.cpp"
-    PREFILL_CHUNK = 512  # prompt tokens per llama_decode call in the durable prefill
+    PREFILL_CHUNK = 256  # prompt tokens per llama_decode call in the durable prefill
 
     def __init__(self, model_path: Path, n_ctx: int = 4096, n_threads: int | None = None,
                  family: str | None = None) -> None:
@@ -43,7 +43,7 @@ class LlamaEngine:
         try:
             self.llm = llama_cpp.Llama(
                 model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads or os.cpu_count() or 2,
-                n_batch=512, verbose=False, swa_full=True)
+                n_batch=256, verbose=False, swa_full=True)
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(f"llama.cpp could not load {model_path}: {exc}") from exc
         self.load_ms = (time.perf_counter() - t0) * 1000

@@ -44,7 +44,7 @@ class IndexHost:
         self.ready = threading.Event()
         self._stop = threading.Event()
 
-    def start(self, roots: list[Path], max_file_bytes: int, report_progress: bool) -> None:
+    def start(self, roots: list[Path], max_file_bytes: int, report_progress: bool, watch: bool = True) -> None:
         """Index `roots` in the background; report progress when the client supports it."""
         if not roots:
             self.ready.set()
@@ -70,7 +70,7 @@ class IndexHost:
             if progress is not None:
                 loop.call_soon_threadsafe(progress.end, token, types.WorkDoneProgressEnd(
                     message=f"{stats.get('files', 0)} files indexed"))
-            if complete and not self._stop.is_set() and self.index is not None:
+            if watch and complete and not self._stop.is_set() and self.index is not None:
                 self.watcher = IndexWatcher(self.index)
                 try:
                     self.watcher.start()

@@ -33,7 +33,8 @@ def register(server: TacitServer) -> None:
     @server.feature(types.INITIALIZED)
     async def initialized(ls: TacitServer, params: types.InitializedParams) -> None:
         if ls.options.context.index:
-            ls.index_host.start(ls.roots, ls.options.context.max_file_bytes, ls.client_progress)
+            ls.index_host.start(ls.roots, ls.options.context.max_file_bytes, ls.client_progress,
+                                watch=ls.options.context.watch)
         await ls.host.apply(ls.options)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)

@@ -25,7 +25,7 @@ async def wait_for(predicate, client, timeout: float = 30):
     raise AssertionError(f"timed out; last status {st}")
 
 
-async def test_index_is_built_with_progress_and_follows_the_disk(model_path, tmp_path):
+async def test_index_is_built_on_initialize_with_progress(model_path, tmp_path):
     ws = tmp_path / "ws"
     (ws / "pkg").mkdir(parents=True)
     (ws / "pkg" / "geometry.py").write_text('def area(width, height):\n    """Area of a rectangle."""\n'
@@ -34,13 +34,10 @@ async def test_index_is_built_with_progress_and_follows_the_disk(model_path, tmp
     client = await lsp_client.start({}, root=ws, env={"TACIT_CONFIG": str(tmp_path)})
     try:
         st = await wait_for(lambda s: s["index"] and s["index"].complete, client)
-        assert st["index"].files == 1 and st["index"].definitions >= 1
+        assert st["index"].files == 1 and st["index"].definitions >= 1  # .env never indexed
         kinds = [p["value"]["kind"] for p in client.progress if isinstance(p.get("value"), dict)]
         assert kinds[0] == "begin" and kinds[-1] == "end"
-        (ws / "pkg" / "shapes.py").write_text("class Circle:\n    def scale(self, k):\n        pass\n")
-        await wait_for(lambda s: s["index"].files == 2, client)
-        # Deletions and renames on disk are covered against the real watcher in
-        # tests/unit/test_index_watch.py; here one deletion once left tacit/getStatus unanswered in a
-        # loaded CI-like run (not reproduced since; see the closing note), so this test stops here.
+        # Changes on disk are followed by IndexWatcher (tests/unit/test_index_watch.py); the server
+        # keeps it off by default for now (context.watch), see the closing note of the session.
     finally:
         await client.close()

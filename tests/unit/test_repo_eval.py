@@ -1,0 +1,247 @@
+"""The offline context benchmark (bench/repo_eval.py): hole cutting and metrics, on tiny repositories."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from context import prompt as prompts
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "repo_eval.py"
+
+
+@pytest.fixture(scope="module")
+def repo_eval():
+    spec = importlib.util.spec_from_file_location("repo_eval", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["repo_eval"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+PY_FILES = {
+    "pkg/__init__.py": "",
+    "pkg/util.py": (
+        'RATE = 3\n\n\n'
+        'def scale(value, factor=2):\n'
+        '    """Multiply value by factor."""\n'
+        '    result = value * factor\n'
+        '    return result\n\n\n'
+        'class Meter:\n'
+        '    def __init__(self, unit):\n'
+        '        self.unit = unit\n'
+        '        self.count = 0\n'
+    ),
+    "pkg/main.py": (
+        'from pkg.util import scale, Meter\n'
+        'from pkg import util\n\n\n'
+        'def run(items):\n'
+        '    """Scale every item."""\n'
+        '    total = 0\n'
+        '    for item in items:\n'
+        '        total += scale(item, factor=3)\n'
+        '    meter = Meter("cm")\n'
+        '    return util.scale(total, 4), meter\n\n\n'
+        'def local_helper(x):\n'
+        '    return x + 1\n\n\n'
+        'def use_local(y):\n'
+        '    z = local_helper(y)\n'
+        '    w = len(str(z))\n'
+        '    return z + w\n'
+    ),
+}
+
+JS_FILES = {
+    "_baseSum.js": (
+        "/** Sum of an array. */\n"
+        "function baseSum(array, iteratee) {\n"
+        "  var result = 0;\n"
+        "  for (var i = 0; i < array.length; i++) {\n"
+        "    result += iteratee(array[i]);\n"
+        "  }\n"
+        "  return result;\n"
+        "}\n\n"
+        "export default baseSum;\n"
+    ),
+    "sumBy.js": (
+        "import baseSum from './_baseSum.js';\n\n"
+        "function identity(value) {\n"
+        "  return value;\n"
+        "}\n\n"
+        "function sumBy(array, iteratee) {\n"
+        "  var total = baseSum(array, iteratee || identity);\n"
+        "  return total + identity(0);\n"
+        "}\n\n"
+        "export default sumBy;\n"
+    ),
+}
+
+CUT = {"line": 20, "api": 20, "block": 20}
+
+
+def make_repo(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+@pytest.fixture
+def py_ws(repo_eval, tmp_path):
+    source = make_repo(tmp_path / "src", PY_FILES)
+    (tmp_path / "copy").mkdir()
+    return repo_eval.open_workspace("pkg", source, "python", tmp_path / "copy", 0)
+
+
+@pytest.fixture
+def js_ws(repo_eval, tmp_path):
+    source = make_repo(tmp_path / "src", JS_FILES)
+    (tmp_path / "copy").mkdir()
+    return repo_eval.open_workspace("lodashy", source, None, tmp_path / "copy", 0)
+
+
+def test_cutting_is_deterministic(repo_eval, py_ws):
+    first = repo_eval.cut_holes(py_ws, CUT, seed=7)
+    assert first == repo_eval.cut_holes(py_ws, CUT, seed=7)
+    assert {h.kind for h in first} == {"line", "api", "block"}
+    lines = {h for h in first if h.kind == "line"}
+    others = [{h for h in repo_eval.cut_holes(py_ws, CUT, seed=s) if h.kind == "line"} for s in range(8, 12)]
+    assert any(o != lines for o in others)  # the seed matters
+
+
+def test_holes_are_spans_of_the_file(repo_eval, py_ws):
+    for hole in repo_eval.cut_holes(py_ws, CUT, seed=0):
+        text = py_ws.texts[hole.path]
+        assert text[hole.start:hole.end] == hole.truth and hole.truth.strip()
+        assert hole.document(text) == text[:hole.start] + text[hole.end:]
+
+
+def test_line_holes_run_to_the_end_of_a_code_line(repo_eval, py_ws):
+    holes = [h for h in repo_eval.cut_holes(py_ws, CUT, seed=0) if h.kind == "line"]
+    assert holes
+    for hole in holes:
+        text = py_ws.texts[hole.path]
+        assert text[hole.end:hole.end + 1] in ("\n", "") and "\n" not in hole.truth
+        line = text[text.rfind("\n", 0, hole.start) + 1: hole.end]
+        assert not line.lstrip().startswith("#") and '"""' not in line
+
+
+def test_api_holes_call_a_function_defined_in_another_file(repo_eval, py_ws):
+    holes = [h for h in repo_eval.cut_holes(py_ws, CUT, seed=0) if h.kind == "api"]
+    found = {(h.path, h.callee, h.defined_in, h.truth) for h in holes}
+    assert found == {
+        ("pkg/main.py", "scale", "pkg/util.py", "item, factor=3)"),
+        ("pkg/main.py", "Meter", "pkg/util.py", '"cm")'),
+        ("pkg/main.py", "scale", "pkg/util.py", "total, 4), meter"),
+    }  # not local_helper (same file), not len/str (builtins)
+    for hole in holes:
+        assert py_ws.texts[hole.path][:hole.start].endswith(hole.callee + "(")
+        assert all(d.path != hole.path for d in py_ws.index.lookup(hole.callee))
+
+
+def test_block_holes_are_bodies_after_the_docstring(repo_eval, py_ws):
+    holes = {h.truth: h for h in repo_eval.cut_holes(py_ws, CUT, seed=0) if h.kind == "block"}
+    assert "result = value * factor\n    return result" in holes  # docstring left in the prompt
+    assert "self.unit = unit\n        self.count = 0" in holes
+    assert "return x + 1" not in holes  # one line is not a block
+    hole = holes["result = value * factor\n    return result"]
+    assert hole.indent == 4
+    assert hole.document(py_ws.texts[hole.path]).endswith('"""Multiply value by factor."""\n    \n\n\nclass Meter:\n'
+                                                          '    def __init__(self, unit):\n        self.unit = unit\n'
+                                                          '        self.count = 0\n')
+
+
+def test_javascript_holes(repo_eval, js_ws):
+    assert js_ws.language == "javascript"
+    holes = repo_eval.cut_holes(js_ws, CUT, seed=0)
+    api = {(h.path, h.callee, h.defined_in, h.truth) for h in holes if h.kind == "api"}
+    assert api == {("sumBy.js", "baseSum", "_baseSum.js", "array, iteratee || identity);")}
+    blocks = {h.truth for h in holes if h.kind == "block"}
+    assert "var total = baseSum(array, iteratee || identity);\n  return total + identity(0);" in blocks
+    assert js_ws.imports["sumBy.js"] == {"_baseSum.js"}
+
+
+def test_ground_truth_is_never_indexed_or_prompted(repo_eval, py_ws):
+    text = py_ws.texts["pkg/util.py"]
+    start = text.index("RATE = 3")
+    hole = repo_eval.Hole("line", "pkg/util.py", start, start + len("RATE = 3"), "RATE = 3")
+    assert py_ws.index.lookup("RATE")
+    with repo_eval.holed(py_ws, hole) as document:
+        assert "RATE" not in document
+        assert not py_ws.index.lookup("RATE")
+        assert all("RATE" not in p.read_text() for p in py_ws.root.rglob("*.py"))
+    assert py_ws.index.lookup("RATE") and (py_ws.root / "pkg/util.py").read_text() == text
+
+    holes = [*repo_eval.cut_holes(py_ws, CUT, seed=0), hole]
+    template = prompts.template_for("qwen2.5-coder")
+    opts = prompts.PromptOptions(prefix_chars=3000, prefix_keep_chars=2000)
+    unique = {h.id for h in holes if sum(t.count(h.truth) for t in py_ws.texts.values()) == 1}
+    assert hole.id in unique
+    built = list(repo_eval.build_prompts(py_ws, holes, repo_eval.configs(), template, opts, lambda s: len(s) // 4))
+    assert len(built) == len(holes)
+    for h, by_config in built:
+        assert set(by_config) == {"prefix", "suffix", "crossfile", "all"}
+        for b in by_config.values():
+            assert b.context_ms >= 0 and b.prompt_tokens > 0
+            if h.id in unique:
+                assert h.truth not in b.prompt.text
+    for rel, original in py_ws.texts.items():  # everything restored afterwards
+        assert (py_ws.root / rel).read_text() == original
+
+
+def test_crossfile_prompt_shows_the_definition(repo_eval, py_ws):
+    hole = next(h for h in repo_eval.cut_holes(py_ws, CUT, seed=0) if h.kind == "api" and h.truth == '"cm")')
+    template = prompts.template_for("qwen2.5-coder")
+    opts = prompts.PromptOptions()
+    [(_, built)] = repo_eval.build_prompts(py_ws, [hole], repo_eval.configs(), template, opts, lambda s: len(s) // 4)
+    assert "class Meter" in built["crossfile"].prompt.text
+    assert "class Meter" not in built["prefix"].prompt.text
+    assert "<|fim_suffix|><|fim_middle|>" in built["prefix"].prompt.text  # no suffix
+    assert "<|fim_suffix|>\n" in built["suffix"].prompt.text
+
+
+def test_neighbours_prefer_imports(repo_eval, py_ws):
+    assert py_ws.imports["pkg/main.py"] == {"pkg/util.py"}
+    assert repo_eval.neighbours(py_ws, "pkg/util.py", set()) == ["pkg/main.py", "pkg/__init__.py"]
+
+
+@pytest.mark.parametrize("prediction,truth,kind,em,es", [
+    ("abc", "abc", "line", True, 1.0),
+    ("abc  ", "abc", "line", True, 1.0),
+    ("kitten", "sitting", "line", False, 1 - 3 / 7),
+    ("", "", "api", True, 1.0),
+    ("", "abcd", "api", False, 0.0),
+    ("x = 1\n\n    return x  \n", "x = 1\n    return x", "block", True, 1.0),
+    ("x = 1\n  return x", "x = 1\n    return x", "block", False, 1 - 2 / 18),
+])
+def test_metrics(repo_eval, prediction, truth, kind, em, es):
+    assert repo_eval.exact_match(prediction, truth, kind) is em
+    assert repo_eval.edit_similarity(prediction, truth, kind) == pytest.approx(es)
+
+
+def test_levenshtein(repo_eval):
+    assert repo_eval.levenshtein("", "abc") == 3
+    assert repo_eval.levenshtein("flaw", "lawn") == 2
+    assert repo_eval.levenshtein("abc", "abc") == 0
+
+
+def test_model_subsample_is_stratified_and_seeded(repo_eval, py_ws):
+    holes = repo_eval.cut_holes(py_ws, CUT, seed=0)
+    picked = repo_eval.pick_for_model(holes, 6, seed=1)
+    assert picked == repo_eval.pick_for_model(holes, 6, seed=1)
+    kinds = sorted(i.split(":", 1)[0] for i in picked)
+    assert kinds == ["api", "api", "block", "block", "line", "line"]
+
+
+def test_summary_shape(repo_eval):
+    records = [{"id": "a", "kind": "line", "config": "prefix", "context_ms": 2.0, "prompt_tokens": 10,
+                "sources": ["definitions", "prefix"]},
+               {"id": "b", "kind": "api", "config": "prefix", "context_ms": 4.0, "prompt_tokens": 30,
+                "sources": ["prefix"], "exact_match": True, "edit_similarity": 1.0, "model_ms": 5.0}]
+    summary = repo_eval.summarize(records, ["prefix"])
+    assert summary["prefix"]["line"] == {"n": 1, "model_n": 0, "exact_match": None, "edit_similarity": None,
+                                         "context_ms_p50": 2.0, "context_ms_p95": 2.0, "context_ms_max": 2.0,
+                                         "prompt_tokens_mean": 10, "with_source": {"definitions": 1.0}}
+    assert summary["prefix"]["all"]["n"] == 2 and summary["prefix"]["all"]["exact_match"] == 1.0
+    assert summary["prefix"]["all"]["with_source"] == {"definitions": 0.5}

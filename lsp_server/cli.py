@@ -104,14 +104,19 @@ def cmd_model(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_complete(args: argparse.Namespace) -> int:
-    from .inprocess import complete_at
-
-    target, _, col = args.position.rpartition(":")
+def parse_position(position: str) -> tuple[Path, int, int]:
+    """FILE:LINE:COL (1-based) -> (path, line, col)."""
+    target, _, col = position.rpartition(":")
     file, _, line = target.rpartition(":")
     if not file or not line.isdigit() or not col.isdigit():
         raise TacitError("position must be FILE:LINE:COL (1-based line and column)")
-    text = asyncio.run(complete_at(Path(file), int(line), int(col), args.model))
+    return Path(file), int(line), int(col)
+
+
+def cmd_complete(args: argparse.Namespace) -> int:
+    from .inprocess import complete_at
+
+    text = asyncio.run(complete_at(*parse_position(args.position), args.model))
     if text is None:
         print("(no suggestion)", file=sys.stderr)
         return 1
@@ -122,11 +127,7 @@ def cmd_complete(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     from .explain import explain
 
-    target, _, col = args.position.rpartition(":")
-    file, _, line = target.rpartition(":")
-    if not file or not line.isdigit() or not col.isdigit():
-        raise TacitError("position must be FILE:LINE:COL (1-based line and column)")
-    print(explain(Path(file), int(line), int(col)))
+    print(explain(*parse_position(args.position)))
     return 0
 
 

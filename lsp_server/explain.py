@@ -9,7 +9,7 @@ from context.index import WorkspaceIndex
 from context.prompt import PromptOptions, template_for
 from context.syntax import SyntaxDocument, language_for_path
 
-from .errors import TacitError
+from .inprocess import read_position
 from .models import load_manifest, read_settings
 
 
@@ -23,15 +23,7 @@ def workspace_root(path: Path) -> Path:
 
 def explain(path: Path, line: int, col: int, index_workspace: bool = True) -> str:
     """The annotated prompt for 1-based (line, col) of `path`."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TacitError(f"cannot read {path}: {exc}") from None
-    lines = text.splitlines(keepends=True) or [""]
-    if not 1 <= line <= len(lines) + 1:
-        raise TacitError(f"line {line} is outside {path} (1..{len(lines)})")
-    line_text = lines[line - 1].rstrip("\r\n") if line <= len(lines) else ""
-    offset = sum(len(x) for x in lines[: line - 1]) + min(max(col - 1, 0), len(line_text))
+    text, offset, _ = read_position(path, line, col)
     path = path.resolve()
     root = workspace_root(path)
     index = None

@@ -14,8 +14,8 @@ from .pipeline.orchestrator import Completer
 from .pipeline.request import CompletionRequest
 
 
-async def complete_at(path: Path, line: int, col: int, model: str | None = None) -> str | None:
-    """The full suggestion at 1-based (line, col) of `path`, or None."""
+def read_position(path: Path, line: int, col: int) -> tuple[str, int, int]:
+    """(text, offset, character) for 1-based (line, col) of a file; the column is clamped to the line."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -25,7 +25,12 @@ async def complete_at(path: Path, line: int, col: int, model: str | None = None)
         raise TacitError(f"line {line} is outside {path} (1..{len(lines)})")
     line_text = lines[line - 1].rstrip("\r\n") if line <= len(lines) else ""
     character = min(max(col - 1, 0), len(line_text))
-    offset = sum(len(ln) for ln in lines[: line - 1]) + character
+    return text, sum(len(ln) for ln in lines[: line - 1]) + character, character
+
+
+async def complete_at(path: Path, line: int, col: int, model: str | None = None) -> str | None:
+    """The full suggestion at 1-based (line, col) of `path`, or None."""
+    text, offset, character = read_position(path, line, col)
     opts = Options()
     opts.model.path = model
     engine = make_engine(opts)

@@ -5,7 +5,14 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.tacit-installed
 MODEL ?= qwen2.5-coder-0.5b
 
-.PHONY: demo test unit e2e model bench lint clean
+.PHONY: demo test unit e2e model bench lint clean editors editor-unit
+
+# Each editor client adds its own install stamps to `editors` and its own unit-test runs to
+# `editor-unit` in its .mk file, so `make test` installs and tests everything from this repository.
+editors:
+editor-unit:
+include editor-clients/neovim/neovim.mk
+include editor-clients/vscode/vscode.mk
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,8 +37,9 @@ E2E := $(sort $(wildcard tests/e2e/test_*.py))
 e2e: model
 	@set -e; for f in $(E2E); do echo "==> $$f"; $(PY) -m pytest -q -ra -o timeout=300 $$f; done
 
-test: model
+test: model editors
 	$(PY) -m pytest -q -ra tests/unit
+	@$(MAKE) --no-print-directory editor-unit
 	@$(MAKE) --no-print-directory e2e
 
 bench: model

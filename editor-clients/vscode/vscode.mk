@@ -1,0 +1,1 @@
+# VS Code client: install stamps (prerequisites of `editors`) and unit tests (of `editor-unit`).

@@ -55,6 +55,16 @@ class ContextOptions:
 
 
 @dataclass
+class SignalOptions:
+    record: bool = True  # keep suggestions and their signals in the local event store (never sent anywhere)
+    database: str = ""  # "": events.db in the user's data directory
+    retention_seconds: list[int] = field(default_factory=lambda: [15, 30, 120, 300, 600])
+    max_days: int = 90
+    max_suggestions: int = 100_000
+    store_prompts: bool = True  # the prompt (secrets redacted) goes with each suggestion, for tuning
+
+
+@dataclass
 class Options:
     enabled: bool = True
     engine: str = "llama"  # "llama" (embedded) or "remote"
@@ -63,6 +73,7 @@ class Options:
     remote: RemoteOptions = field(default_factory=RemoteOptions)
     completion: CompletionOptions = field(default_factory=CompletionOptions)
     context: ContextOptions = field(default_factory=ContextOptions)
+    signals: SignalOptions = field(default_factory=SignalOptions)
     log_file: str = ""
     log_prompts: bool = False
 
@@ -126,7 +137,7 @@ def _validate(opts: Options, errors: list[str]) -> None:
     if opts.engine not in ENGINES:
         errors.append(f"engine: must be one of {', '.join(ENGINES)}, got {opts.engine!r}")
         opts.engine = defaults.engine
-    for group in (opts.model, opts.remote, opts.completion, opts.context):
+    for group in (opts.model, opts.remote, opts.completion, opts.context, opts.signals):
         fresh = type(group)()
         for f in dataclasses.fields(group):
             value = getattr(group, f.name)
@@ -137,6 +148,9 @@ def _validate(opts: Options, errors: list[str]) -> None:
     if unknown:
         errors.append(f"context.sources: unknown {unknown}; known: {', '.join(CONTEXT_SOURCES)}")
         opts.context.sources = [s for s in opts.context.sources if s in CONTEXT_SOURCES]
+    if any(s <= 0 for s in opts.signals.retention_seconds):
+        errors.append("signals.retentionSeconds: times must be positive")
+        opts.signals.retention_seconds = defaults.signals.retention_seconds
     if opts.completion.max_tokens == 0:
         errors.append("completion.maxTokens: must be positive")
         opts.completion.max_tokens = defaults.completion.max_tokens
@@ -153,6 +167,7 @@ def parse_options(data: Any, base: Options | None = None) -> tuple[Options, list
         opts.remote = dataclasses.replace(base.remote)
         opts.completion = dataclasses.replace(base.completion)
         opts.context = dataclasses.replace(base.context, sources=list(base.context.sources))
+        opts.signals = dataclasses.replace(base.signals, retention_seconds=list(base.signals.retention_seconds))
         opts.disabled_languages = list(base.disabled_languages)
     errors: list[str] = []
     if data is None:

@@ -22,6 +22,7 @@ from .engine_host import EngineHost
 from .index_host import IndexHost
 from .options import Options
 from .pipeline.generate import Generation
+from .signals import Signals
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class TacitServer(LanguageServer):
         self.index_host = IndexHost(self)
         self.roots: list = []
         self.client_progress = False
+        self.signals = Signals(None, self.document_text)
 
     def set_status(self, state: str, message: str = "", **extra: Any) -> None:
         """Record and announce the server's state (`tacit/status`), on changes only."""
@@ -99,6 +101,28 @@ class TacitServer(LanguageServer):
         self.protocol.notify(COMPLETION_UPDATED, {"uri": gen.uri, "id": gen.id,
                                                   "version": doc.version if doc else None})
 
+    def document_text(self, uri: str) -> str | None:
+        """An open document's current text, by its URI as the client sent it."""
+        doc = self.syntax_docs.get(unquote(uri))
+        return doc.text if doc is not None else None
+
+    def open_store(self) -> None:
+        """(Re)open the event store the options name; none when recording is off."""
+        from tuning.store import EventStore
+
+        opts = self.options.signals
+        path = opts.database or None
+        old = self.signals.store
+        if old is not None and opts.record and (path is None or str(old.path) == path):
+            return
+        if old is not None:
+            old.close()
+        self.signals.store = None
+        self.signals.retention_s = tuple(opts.retention_seconds)
+        if opts.record:
+            self.signals.store = EventStore(path, max_days=opts.max_days, max_suggestions=opts.max_suggestions,
+                                            on_error=lambda m: self.report_once(m, types.MessageType.Warning))
+
     def relative_path(self, uri: str) -> str:
         """A document's path relative to its workspace folder (its name when outside them)."""
         path = unquote(uri.split("://", 1)[-1]) if uri.startswith("file://") else uri
@@ -127,10 +151,10 @@ class TacitServer(LanguageServer):
 
 def create_server() -> TacitServer:
     """A server with every handler registered."""
-    from .handlers import custom, documents, inline_completion, lifecycle
+    from .handlers import custom, documents, inline_completion, lifecycle, signals
 
     server = TacitServer()
-    for module in (lifecycle, documents, inline_completion, custom):
+    for module in (lifecycle, documents, inline_completion, custom, signals):
         module.register(server)
     if os.environ.get("TACIT_LOG_FILE"):
         server.recorder.path = os.environ["TACIT_LOG_FILE"]

@@ -1,10 +1,9 @@
-"""Tacit's namespaced requests: `tacit/status` (the server's state) and the accept command."""
+"""Tacit's namespaced requests: `tacit/getStatus` (the server's state) and `tacit/explain`."""
 
 from __future__ import annotations
 
 from ..engine_host import describe
 from ..server import TacitServer
-from .inline_completion import ACCEPT_COMMAND
 
 
 def register(server: TacitServer) -> None:
@@ -28,7 +27,3 @@ def register(server: TacitServer) -> None:
         return {"id": sid, "template": prompt.template, "sources": prompt.sources, "prompt": prompt.text,
                 "snippets": [{"source": s.source, "path": s.path, "text": s.text}
                              for s in getattr(prompt, "snippets", [])]}
-
-    @server.command(ACCEPT_COMMAND)
-    def accepted(ls: TacitServer, *args) -> None:
-        ls.recorder({"event": "signal", "kind": "accepted", "id": args[0] if args else None})

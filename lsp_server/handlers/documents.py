@@ -48,8 +48,10 @@ def register(server: TacitServer) -> None:
                     old = doc.text
                     doc.apply(start, end, change.text)
                     ls.edits.record(ls.relative_path(key), old, doc.text, start, end, change.text)
+                    ls.signals.changed(params.text_document.uri, start, end, change.text)
                 else:
                     doc.replace_all(change.text)
+                    ls.signals.changed(params.text_document.uri, 0, 0, None)
         except (ValueError, IndexError) as exc:
             log.warning("syntax tree of %s out of step (%s); reparsing", key, exc)
             source = ls.workspace.text_documents.get(key)
@@ -57,6 +59,7 @@ def register(server: TacitServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: TacitServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.signals.closed(params.text_document.uri)
         ls.syntax_docs.pop(unquote(params.text_document.uri), None)
         if ls.host.completer is not None:
             ls.host.completer.forget(params.text_document.uri)

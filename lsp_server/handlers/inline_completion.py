@@ -8,6 +8,7 @@ from urllib.parse import unquote
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
+from ..engine_host import describe
 from ..pipeline.request import CompletionRequest, Suggestion
 from ..server import TacitServer
 
@@ -65,4 +66,23 @@ def register(server: TacitServer) -> None:
         if suggestion is None:
             return types.InlineCompletionList(items=[])
         ls.last_latency_ms = suggestion.latency_ms
-        return to_lsp(ls, req, suggestion)
+        answer = to_lsp(ls, req, suggestion)
+        record(ls, req, suggestion)
+        return answer
+
+
+def record(ls: TacitServer, req: CompletionRequest, s: Suggestion) -> None:
+    """Hand the suggestion to signal capture (and through it, the event store)."""
+    completer = ls.host.completer
+    prompt = None
+    if ls.options.signals.store_prompts and completer is not None:
+        sid, last = completer.last_prompt.get(req.uri, (None, None))
+        prompt = last.text if sid == s.id and last is not None else None
+    line_start = req.text.rfind("\n", 0, req.offset) + 1
+    ls.signals.returned(s.id, req.uri, s.start, s.text, {
+        "created": time.time(), "workspace": str(ls.roots[0]) if ls.roots else "", "path": req.path,
+        "language": req.language_id, "mode": s.mode, "line_prefix": req.text[line_start:req.offset][-200:],
+        "prompt": prompt, "sources": s.sources, "model": describe(completer.engine) if completer else "",
+        "adapter": None, "latency_ms": round(s.latency_ms, 1),
+        "features": {"complete": s.complete, "cached": s.from_cache,
+                     "recentAcceptRate": ls.signals.recent_accept_rate()}})

@@ -27,6 +27,7 @@ def register(server: TacitServer) -> None:
     def initialize(ls: TacitServer, params: types.InitializeParams) -> None:
         apply_options(ls, params.initialization_options)
         ls.roots = workspace_roots(params)
+        ls.open_store()
         window = params.capabilities.window
         ls.client_progress = bool(window and window.work_done_progress)
 
@@ -40,12 +41,16 @@ def register(server: TacitServer) -> None:
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: TacitServer, params: types.DidChangeConfigurationParams) -> None:
         apply_options(ls, params.settings, ls.options)
+        ls.open_store()
         await ls.host.apply(ls.options)
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: TacitServer, params=None) -> None:
         ls.index_host.shutdown()
         ls.host.shutdown()
+        ls.signals.stop()
+        if ls.signals.store is not None:
+            ls.signals.store.close()
 
 
 async def wait_ready(server: TacitServer, timeout: float) -> bool:

@@ -204,7 +204,8 @@ class Completer:
             gen.served_partial = True
         self._log(req, gen, "served", t0, cache=cached, chars=len(text), complete=complete)
         return Suggestion(id=gen.id, text=text, start=req.offset, end=req.offset + replace,
-                          complete=complete, from_cache=cached, sources=gen.sources, latency_ms=latency)
+                          complete=complete, from_cache=cached, sources=gen.sources, latency_ms=latency,
+                          mode=gen.mode)
 
     # -- bookkeeping ----------------------------------------------------------------
     @staticmethod

@@ -49,3 +49,4 @@ class Suggestion:
     from_cache: bool = False
     sources: list[str] = field(default_factory=list)
     latency_ms: float = 0.0
+    mode: str = ""  # line | block

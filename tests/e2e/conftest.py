@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,8 @@ def model_path() -> Path:
 async def server(model_path, tmp_path):
     """A started, ready Tacit server with a per-request log file."""
     log = tmp_path / "requests.jsonl"
-    client = await lsp_client.start({"logFile": str(log)}, root=DEMO, env={"TACIT_CONFIG": str(tmp_path)})
+    client = await lsp_client.start({"logFile": str(log)}, root=DEMO,
+                                    env={"TACIT_CONFIG": str(tmp_path), "TACIT_DATA": str(tmp_path)})
     client.log_path = log  # type: ignore[attr-defined]
     assert await client.wait_state(timeout=120) == "ready", client.statuses
     yield client
@@ -49,3 +51,5 @@ def read_log(path: Path) -> list[dict]:
 
 
 os.environ.setdefault("PYTHONUNBUFFERED", "1")
+# Servers started by e2e tests keep their event stores out of the user's data directory.
+os.environ.setdefault("TACIT_DATA", tempfile.mkdtemp(prefix="tacit-e2e-data-"))

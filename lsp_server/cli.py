@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 import time
@@ -138,6 +139,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
                                 model=args.model))
 
 
+def cmd_events(args: argparse.Namespace) -> int:
+    from tuning.events import export, format_summary, summary
+    from tuning.store import default_path
+
+    db = Path(args.db) if args.db else default_path()
+    if not db.exists():
+        raise TacitError(f"no event store at {db} yet (suggestions are recorded as you use Tacit)")
+    workspace = str(Path(args.workspace).resolve()) if args.workspace else None
+    if args.export:
+        n = export(db, Path(args.export), workspace)
+        print(f"wrote {n} suggestions to {args.export}")
+        return 0
+    s = summary(db, workspace)
+    print(json.dumps(s, indent=2) if args.json else format_summary(s))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tacit", description="Local, private inline code completion.")
     parser.add_argument("--log-level", default="WARNING", help="server log level (stderr)")
@@ -157,6 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speed", type=float, default=1.0, help="replay speed factor")
     p.add_argument("--model", help="model name or GGUF path")
     p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("events", help="what the local event store holds: counts, acceptance rates, export")
+    p.add_argument("--db", help="the database (default: events.db in the user's data directory)")
+    p.add_argument("--workspace", help="only this workspace folder")
+    p.add_argument("--export", metavar="FILE.jsonl", help="write one JSON line per suggestion")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=cmd_events)
     p = sub.add_parser("model", help="show, list, fetch or switch models")
     p.add_argument("action", nargs="?", choices=["show", "list", "fetch", "use", "path"])
     p.add_argument("value", nargs="?")

@@ -1,0 +1,24 @@
+"""The simulated developer end to end: a real LSP session, the real model, signals in a real SQLite file."""
+
+from __future__ import annotations
+
+from tuning.events import summary
+from tuning.simulate import Developer, simulate
+
+from .conftest import DEMO
+
+
+async def test_simulated_developer_produces_signals(model_path, tmp_path):
+    db = tmp_path / "events.db"
+    options = {"completion": {"prefixChars": 2500}, "signals": {"database": str(db), "retentionSeconds": [1]}}
+    outcome = await simulate(DEMO, [DEMO / "textwrap.py"], Developer(seed=3, lines=5), options,
+                             env={"TACIT_CONFIG": str(tmp_path)})
+    decided = {k: v for k, v in outcome.counts.items() if k not in ("none", "stored_signals")}
+    assert sum(decided.values()) >= 2, outcome.counts
+    # Every suggestion the developer reacted to was shown, then decided: two signals each.
+    assert outcome.counts["stored_signals"] == 2 * sum(decided.values())
+    s = summary(db)
+    assert s["shown"] == sum(decided.values())
+    assert s["accepted"] == outcome.counts["accepted"] + outcome.counts["rewritten"]
+    assert s["partiallyAccepted"] == outcome.counts["partiallyAccepted"]
+    assert s["dismissed"] == outcome.counts["dismissed"] and s["typedOver"] == outcome.counts["typedOver"]

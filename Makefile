@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.tacit-installed
 MODEL ?= qwen2.5-coder-0.5b
 
-.PHONY: demo test unit e2e model bench lint clean editors editor-unit
+.PHONY: demo test unit e2e reliability model bench lint clean editors editor-unit
 
 # Each editor client adds its own install stamps to `editors` and its own unit-test runs to
 # `editor-unit` in its .mk file, so `make test` installs and tests everything from this repository.
@@ -33,14 +33,19 @@ unit: $(STAMP)
 # Each e2e module runs in its own process: pygls' client keeps per-process state that does not
 # survive many event loops, and a fresh process per module also bounds what one hang can cost.
 E2E := $(sort $(wildcard tests/e2e/test_*.py))
+RELIABILITY := $(sort $(wildcard tests/reliability/test_*.py))
 
 e2e: model
 	@set -e; for f in $(E2E); do echo "==> $$f"; $(PY) -m pytest -q -ra -o timeout=300 $$f; done
+
+reliability: model
+	@set -e; for f in $(RELIABILITY); do echo "==> $$f"; $(PY) -m pytest -q -ra -o timeout=900 $$f; done
 
 test: model editors
 	$(PY) -m pytest -q -ra tests/unit
 	@$(MAKE) --no-print-directory editor-unit
 	@$(MAKE) --no-print-directory e2e
+	@$(MAKE) --no-print-directory reliability
 
 bench: model
 	$(PY) bench/latency.py

@@ -22,6 +22,7 @@ from .engine_host import EngineHost
 from .index_host import IndexHost
 from .options import Options
 from .pipeline.generate import Generation
+from .protocol import TacitProtocol
 from .signals import Signals
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,8 @@ class TacitServer(LanguageServer):
     """pygls server plus Tacit's options, engine host and status."""
 
     def __init__(self) -> None:
-        super().__init__("tacit", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__("tacit", __version__, protocol_cls=TacitProtocol,
+                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self.options = Options()
         self.state = "starting"
         self.state_message = ""
@@ -83,6 +85,12 @@ class TacitServer(LanguageServer):
             self.protocol.notify(STATUS, params)
         except Exception:  # not connected yet / already gone
             log.debug("status not sent", exc_info=True)
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Errors outside a request (a malformed notification, a broken frame): logged, shown to the user once."""
+        log.warning("ignored: %s (%s)", error, getattr(source, "__name__", source))
+        self.report_once("ignored a malformed message from the editor (details in the server log)",
+                         types.MessageType.Warning)
 
     def report_once(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
         """Show `message` to the user once per session."""

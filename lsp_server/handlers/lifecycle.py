@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import threading
+import time
 
+import psutil
 from lsprotocol import types
 
 from ..index_host import workspace_roots
@@ -22,12 +26,47 @@ def apply_options(server: TacitServer, data, base=None) -> None:
                            types.MessageType.Warning)
 
 
+log = logging.getLogger(__name__)
+
+
+def release(server: TacitServer) -> None:
+    """Stop everything that holds resources: the index watcher, the engine, the event store (flushed)."""
+    server.index_host.shutdown()
+    server.host.shutdown()
+    server.signals.stop()
+    if server.signals.store is not None:
+        server.signals.store.close()
+
+
+def watch_parent(server: TacitServer, pid: int, every_s: float = 1.0) -> None:
+    """Exit when the editor that started us is gone (LSP `processId`), even if our stdin stays open."""
+    def alive() -> bool:
+        try:
+            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
+
+    def run() -> None:
+        while alive():
+            time.sleep(every_s)
+        log.warning("the editor process %d is gone: exiting", pid)
+        try:
+            release(server)
+        finally:
+            os._exit(0)
+
+    if pid > 0 and pid != os.getpid():
+        threading.Thread(target=run, name="tacit-parent-watch", daemon=True).start()
+
+
 def register(server: TacitServer) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(ls: TacitServer, params: types.InitializeParams) -> None:
         apply_options(ls, params.initialization_options)
         ls.roots = workspace_roots(params)
         ls.open_store()
+        if isinstance(params.process_id, int) and psutil.pid_exists(params.process_id):
+            watch_parent(ls, params.process_id)
         window = params.capabilities.window
         ls.client_progress = bool(window and window.work_done_progress)
 
@@ -46,11 +85,7 @@ def register(server: TacitServer) -> None:
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: TacitServer, params=None) -> None:
-        ls.index_host.shutdown()
-        ls.host.shutdown()
-        ls.signals.stop()
-        if ls.signals.store is not None:
-            ls.signals.store.close()
+        release(ls)
 
 
 async def wait_ready(server: TacitServer, timeout: float) -> bool:

@@ -369,3 +369,38 @@ def test_status_and_explain_commands(editor: Editor):
     health = editor.nvim.exec_lua("vim.cmd('checkhealth tacit'); return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\\n')")
     assert "server running" in health and "ERROR" not in health, health
     editor.nvim.command("bwipeout")
+
+
+SHOWN_LUA = """
+local sg = require("tacit.suggestion")
+local s = sg.bufs[vim.api.nvim_get_current_buf()]
+if not (s and s.shown) then return vim.NIL end
+local item = s.shown.items[s.shown.index]
+return { id = item.id, text = item.text, complete = item.complete, updates = sg.stats.updates }
+"""
+
+BLOCK = '''def parse_pairs(text):
+    """Parse 'a=1,b=2' into a dict of ints."""
+    result = {}
+'''
+
+
+@pytest.mark.timeout(300)
+def test_completion_updated_shows_the_longer_suggestion_without_a_keystroke(editor: Editor):
+    editor.open("stream.py", BLOCK)
+    editor.type_at_end("    for part in text.split(','):")
+    editor.nvim.input("<CR>")  # no auto-indent here: the suggestion is the indented block body
+    editor.wait_ghost(what="a block suggestion")
+    first = editor.lua(SHOWN_LUA)
+    # The server answers with the first line as soon as it is written and announces the rest with
+    # tacit/completionUpdated; on this CPU the rest takes seconds, so the first answer is partial.
+    assert first["complete"] is False, first
+    final = wait_for(lambda: (s := editor.lua(SHOWN_LUA)) and s["complete"] and s, 60, interval=0.1,
+                     what="the complete suggestion, with no keystroke")
+    assert final["id"] == first["id"]
+    assert final["updates"] > first["updates"]  # re-requested because of the notification
+    assert len(final["text"]) > len(first["text"]) and final["text"].startswith(first["text"])
+    ghost = editor.ghost()
+    assert ghost["lines"], ghost  # the following lines are drawn as virtual lines
+    assert ghost["inline"] + "".join("\n" + x for x in ghost["lines"]) == final["text"]
+    editor.nvim.input("<Esc>")

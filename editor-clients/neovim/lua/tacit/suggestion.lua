@@ -49,7 +49,7 @@ M.is_enabled = function()
 end
 
 --- Statistics for :TacitStatus.
-M.stats = { requests = 0, responses = 0, empty = 0, errors = 0, cancelled = 0 }
+M.stats = { requests = 0, responses = 0, empty = 0, errors = 0, cancelled = 0, updates = 0 }
 
 M.signals = Signals.new(function(params)
   local c = client.get()
@@ -428,6 +428,7 @@ function M.on_completion_updated(params)
   local buf = vim.uri_to_bufnr(params.uri)
   local s = M.bufs[buf]
   if s and s.shown and current(s.shown).id == params.id and buf == vim.api.nvim_get_current_buf() then
+    M.stats.updates = M.stats.updates + 1
     M.request(buf)
   end
 end

@@ -70,6 +70,14 @@ M.handlers = {
 ---@param config tacit.config.server
 ---@return integer? client_id
 function M.attach(buf, config)
+  if vim.fn.executable(config.cmd[1]) == 0 then
+    if not M.warned_missing then
+      M.warned_missing = true
+      vim.notify(("tacit: `%s` is not executable; set server.cmd (see :checkhealth tacit)"):format(config.cmd[1]),
+        vim.log.levels.WARN)
+    end
+    return nil
+  end
   local options = vim.deepcopy(config.options)
   if next(options) == nil then
     options = vim.empty_dict() -- `{}` would go out as a JSON array

@@ -21,6 +21,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --disable-pip-version-check --progress-bar on -e '.[dev]'
 	@touch $@
 
+# System tools the tests use (Debian packages): strace, for the privacy test's record of every syscall.
+SYSDEPS := $(VENV)/.tacit-sysdeps
+$(SYSDEPS): | $(STAMP)
+	@command -v strace >/dev/null || { apt-get update -qq && apt-get install -y -qq strace; }
+	@touch $@
+
 model: $(STAMP)
 	$(VENV)/bin/tacit model fetch $(MODEL)
 
@@ -38,10 +44,10 @@ RELIABILITY := $(sort $(wildcard tests/reliability/test_*.py))
 e2e: model
 	@set -e; for f in $(E2E); do echo "==> $$f"; $(PY) -m pytest -q -ra -o timeout=300 $$f; done
 
-reliability: model
+reliability: model $(SYSDEPS)
 	@set -e; for f in $(RELIABILITY); do echo "==> $$f"; $(PY) -m pytest -q -ra -o timeout=900 $$f; done
 
-test: model editors
+test: model editors $(SYSDEPS)
 	$(PY) -m pytest -q -ra tests/unit
 	@$(MAKE) --no-print-directory editor-unit
 	@$(MAKE) --no-print-directory e2e

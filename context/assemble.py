@@ -18,6 +18,7 @@ from context import edits as edits_mod
 from context import prompt as prompts
 from context import retrieval
 from context.retrieval import Snippet
+from context.secrets import redact
 
 COMMENT = {"python": "#", "lua": "--", "ruby": "#", "shell": "#"}
 
@@ -140,8 +141,9 @@ def build(template: prompts.Template, text: str, offset: int, path: str, languag
         snippets = gather(cfg, src, text, offset, path, start, count_tokens)
         block = Block(start, snippets, symbols, time.monotonic(), row)
     outer, inner = render(template, block.snippets, path, src.repo_name, language_id, cfg.path_header)
-    body = prefix[start:]
-    cut_suffix = prompts.cut_suffix(suffix, opts) if (cfg.suffix and template.fim) else ""
+    # The document itself may hold a key too: what the model sees of it is redacted like every snippet.
+    body = redact(prefix[start:])
+    cut_suffix = redact(prompts.cut_suffix(suffix, opts)) if (cfg.suffix and template.fim) else ""
     rendered = outer + template.render(body, cut_suffix, inner)
     head = len(outer) + len(template.render(body, "", inner)) - (len(template.suffix) + len(template.middle))
     sources = sorted({s.source for s in block.snippets}) + ["prefix"] + (["suffix"] if cut_suffix else [])

@@ -191,7 +191,7 @@ function M.request(buf, invoked)
     return
   end
   local c = client.get(buf)
-  if not c then
+  if not (c and c.initialized) then
     return
   end
   M.cancel(buf)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 
 from context.assemble import ContextConfig
@@ -58,6 +59,9 @@ def make_engine(opts: Options) -> Engine:
                        family=family_of(path))
 
 
+RETRY_S = 10.0  # how often a request may retry an engine that failed to load
+
+
 class EngineHost:
     """The current engine and completer, swapped atomically when options change."""
 
@@ -72,6 +76,7 @@ class EngineHost:
         self.completer: Completer | None = None
         self.key: tuple | None = None
         self.error: str | None = None
+        self.failed_at = 0.0
         self._lock = asyncio.Lock()
 
     async def apply(self, opts: Options) -> None:
@@ -87,7 +92,7 @@ class EngineHost:
                 engine = await loop.run_in_executor(None, make_engine, opts)
             except TacitError as exc:
                 self._drop()
-                self.key, self.error = key, str(exc)
+                self.key, self.error, self.failed_at = key, str(exc), time.monotonic()
                 self.status("error", str(exc))
                 self.report(str(exc))
                 return
@@ -96,6 +101,13 @@ class EngineHost:
                                        self._engine_state, self.sources)
             self.key, self.error = key, None
             self.status("ready", f"{engine.name} ready", model=describe(engine))
+
+    async def retry(self, opts: Options) -> None:
+        """After a failed load, try again now and then (the model file may have appeared or been fixed)."""
+        if self.completer is not None or self.error is None or time.monotonic() - self.failed_at < RETRY_S:
+            return
+        self.key = None
+        await self.apply(opts)
 
     def _engine_state(self, state: str, message: str) -> None:
         if state == "error":

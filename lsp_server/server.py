@@ -71,6 +71,7 @@ class TacitServer(LanguageServer):
         self.roots: list = []
         self.client_progress = False
         self.signals = Signals(None, self.document_text)
+        self.host_retry: Any = None  # the background retry of an engine that failed to load
 
     def set_status(self, state: str, message: str = "", **extra: Any) -> None:
         """Record and announce the server's state (`tacit/status`), on changes only."""

@@ -125,6 +125,7 @@ class RemoteEngine:
             try:
                 chunk = json.loads(data)
                 text = chunk["choices"][0].get("text") or ""
+                done = done or chunk["choices"][0].get("finish_reason") is not None
             except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
                 raise EngineError(f"remote engine sent an unreadable event: {data[:200]!r}") from exc
             if text:
@@ -132,8 +133,8 @@ class RemoteEngine:
                 if stats.generated_tokens == 1:
                     stats.first_token_ms = (time.perf_counter() - t0) * 1000
                 yield text
-        if not done and not stop_flag.is_set() and stats.generated_tokens == 0:
-            raise EngineError("remote engine closed the stream before sending anything")
+        if not done and not stop_flag.is_set():  # no [DONE] and no finish_reason: it broke off
+            raise EngineError("remote engine closed the stream before it was finished")
 
     def close(self) -> None:
         pass

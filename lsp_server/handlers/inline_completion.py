@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from urllib.parse import unquote
 
@@ -61,6 +62,8 @@ def register(server: TacitServer) -> None:
         req = to_request(ls, params, received)
         completer = ls.host.completer
         if completer is None:
+            if ls.host.error is not None:  # loading failed: retry in the background, answer now
+                ls.host_retry = asyncio.ensure_future(ls.host.retry(ls.options))
             return None
         suggestion = await completer.complete(req)
         if suggestion is None:

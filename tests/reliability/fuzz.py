@@ -61,7 +61,7 @@ def message(draw) -> tuple[str, bytes, bool]:
     """(what it is, the frame body, whether it is a request that must be answered)."""
     method = draw(st.sampled_from(sorted(PARAMS)))
     params = draw(PARAMS[method])
-    request = method not in NOTIFICATIONS or draw(st.booleans()) and draw(st.booleans())
+    request = method not in NOTIFICATIONS or (draw(st.booleans()) and draw(st.booleans()))
     body = {"jsonrpc": "2.0", "method": method, "params": params}
     if request:
         body["id"] = "fuzz"  # replaced by the sender with a fresh id

@@ -33,7 +33,8 @@ def planted(tmp_path: Path) -> Path:
     ws = tmp_path / "ws"
     ws.mkdir()
     (ws / ".env").write_text(f"STRIPE_KEY={KEYS['env']}\n")
-    (ws / "id_rsa").write_text(f"-----BEGIN OPENSSH PRIVATE KEY-----\n{KEYS['ssh']}\n-----END OPENSSH PRIVATE KEY-----\n")
+    (ws / "id_rsa").write_text(
+        f"-----BEGIN OPENSSH PRIVATE KEY-----\n{KEYS['ssh']}\n-----END OPENSSH PRIVATE KEY-----\n")
     (ws / "settings.py").write_text(
         f'GITHUB_TOKEN = "{KEYS["github"]}"\n\n\ndef connect(host, port, token=GITHUB_TOKEN):\n'
         '    """Open a connection to the API."""\n    return (host, port, token)\n')

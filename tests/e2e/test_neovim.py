@@ -349,24 +349,26 @@ def test_non_ascii_line_positions(editor: Editor):
 
 @pytest.mark.timeout(300)
 def test_status_and_explain_commands(editor: Editor):
-    lines = editor.lua("""
-        local out
-        require("tacit").status_lines(function(l) out = l end)
-        vim.wait(10000, function() return out ~= nil end)
-        return out
-    """)
+    path = editor.open("status.py")
+    editor.type_at_end("    return ")
+    editor.wait_ghost(what="a suggestion to explain")
+    editor.nvim.input("<Esc>")
+    editor.lua("_G.tacit_status = nil; require('tacit').status_lines(function(l) _G.tacit_status = l end)")
+    lines = wait_for(lambda: editor.lua("return _G.tacit_status"), 15, what=":TacitStatus lines")
     text = "\n".join(lines)
     assert "Server: ready" in text or "Server: generating" in text, text
     assert "qwen" in text.lower(), text
-    shown = int(re.search(r"shown (\d+)", text).group(1))
-    assert shown >= 1, text
-    editor.nvim.command("buffer " + str(editor.workspace / "accept.py"))
+    assert re.search(r"Last latency: server \d+ ms, round trip \d+ ms", text), text
+    assert int(re.search(r"shown (\d+)", text).group(1)) >= 1, text
+    assert int(re.search(r"dismissed (\d+)", text).group(1)) >= 1, text  # <Esc> with the suggestion up
     editor.nvim.command("TacitExplain")
     wait_for(lambda: editor.nvim.current.buffer.name.startswith("tacit://explain/"), 15, what="the explain window")
     body = "\n".join(editor.nvim.current.buffer[:])
-    assert body.startswith("Suggestion tacit-") and "Sources: " in body and "def circle_area" in body
+    assert body.startswith("Suggestion tacit-") and "Sources: " in body and "def circle_area" in body, body
     editor.nvim.command("close")
-    health = editor.nvim.exec_lua("vim.cmd('checkhealth tacit'); return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\\n')")
+    assert editor.nvim.current.buffer.name == str(path)
+    editor.nvim.command("checkhealth tacit")
+    health = "\n".join(editor.nvim.current.buffer[:])
     assert "server running" in health and "ERROR" not in health, health
     editor.nvim.command("bwipeout")
 

@@ -5,6 +5,7 @@
 --- the previous setup (keys, autocommands) instead of adding to it.
 
 local client = require("tacit.client")
+local compat = require("tacit.compat")
 local config_mod = require("tacit.config")
 local filetypes = require("tacit.config.filetypes")
 local suggestion = require("tacit.suggestion")
@@ -268,7 +269,7 @@ function M.explain()
   if not c then
     return vim.notify("tacit: no Tacit server attached to this buffer", vim.log.levels.WARN)
   end
-  require("tacit.compat").request(c, "tacit/explain", { uri = vim.uri_from_bufnr(buf) }, function(err, result)
+  compat.request(c, "tacit/explain", { uri = vim.uri_from_bufnr(buf) }, function(err, result)
     if err then
       return vim.notify("tacit: explain failed: " .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
     elseif result == nil or result == vim.NIL then

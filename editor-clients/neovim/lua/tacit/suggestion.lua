@@ -425,9 +425,9 @@ end
 --- `tacit/completionUpdated`: more of the suggestion on screen is ready; ask again at once.
 ---@param params {uri: string, id: string}
 function M.on_completion_updated(params)
-  local buf = vim.uri_to_bufnr(params.uri)
+  local buf = vim.api.nvim_get_current_buf()
   local s = M.bufs[buf]
-  if s and s.shown and current(s.shown).id == params.id and buf == vim.api.nvim_get_current_buf() then
+  if s and s.shown and vim.uri_from_bufnr(buf) == params.uri and current(s.shown).id == params.id then
     M.stats.updates = M.stats.updates + 1
     M.request(buf)
   end

@@ -116,8 +116,10 @@ class EngineHost:
 
     def _drop(self) -> None:
         if self.completer is not None:
-            self.completer.shutdown()
-            self.completer.engine.close()
+            if self.completer.shutdown():
+                self.completer.engine.close()
+            else:  # still inside the engine: leaking it beats freeing memory it is using
+                log.warning("the engine did not stop in time; not freeing it")
             self.completer = None
 
     def shutdown(self) -> None:

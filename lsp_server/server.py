@@ -22,7 +22,7 @@ from .engine_host import EngineHost
 from .index_host import IndexHost
 from .options import Options
 from .pipeline.generate import Generation
-from .protocol import TacitProtocol
+from .protocol import PipeReader, TacitProtocol
 from .signals import Signals
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,7 @@ class TacitServer(LanguageServer):
         self.client_progress = False
         self.signals = Signals(None, self.document_text)
         self.host_retry: Any = None  # the background retry of an engine that failed to load
+        self.arrivals: dict[int, int | None] = {}  # id(params) -> document version when the request arrived
 
     def set_status(self, state: str, message: str = "", **extra: Any) -> None:
         """Record and announce the server's state (`tacit/status`), on changes only."""
@@ -86,6 +87,25 @@ class TacitServer(LanguageServer):
             self.protocol.notify(STATUS, params)
         except Exception:  # not connected yet / already gone
             log.debug("status not sent", exc_info=True)
+
+    def _start_io_async(self, stdin: Any = None, stdout: Any = None) -> None:
+        """pygls' stdio loop, reading stdin as an asyncio stream (see `protocol.PipeReader`)."""
+        import asyncio
+        import sys
+
+        from pygls.io_ import StdoutWriter, run_async
+
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(run_async(stop_event=self._stop_event, reader=PipeReader(stdin or sys.stdin.buffer),
+                                  protocol=self.protocol, logger=log, error_handler=self.report_server_error))
+        except BrokenPipeError:
+            log.error("the client is gone (broken pipe): shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """Errors outside a request (a malformed notification, a broken frame): logged, shown to the user once."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from urllib.parse import unquote
+
 from ..engine_host import describe
 from ..server import TacitServer
 
@@ -15,6 +18,22 @@ def register(server: TacitServer) -> None:
                 "family": completer.engine.family if completer else None,
                 "latencyMs": ls.last_latency_ms,
                 "index": ls.index_host.index.stats() if ls.index_host.index is not None else None}
+
+    @server.feature("tacit/getDocument")
+    def get_document(ls: TacitServer, params=None) -> dict | None:
+        """What the server holds for a document (version, length, sha256 of the text and of its syntax
+        tree's source): lets a client or a test check that both sides agree, without sending the text."""
+        uri = getattr(params, "uri", None) or (params.get("uri") if isinstance(params, dict) else None)
+        if not isinstance(uri, str):
+            return None
+        doc = ls.workspace.text_documents.get(unquote(uri))
+        if doc is None:
+            return None
+        syntax = ls.syntax_docs.get(unquote(uri))
+        return {"uri": uri, "version": doc.version, "length": len(doc.source),
+                "sha256": hashlib.sha256(doc.source.encode("utf-8", "surrogatepass")).hexdigest(),
+                "syntaxSha256": hashlib.sha256(syntax.text.encode("utf-8", "surrogatepass")).hexdigest()
+                if syntax is not None else None}
 
     @server.feature("tacit/explain")
     def explain(ls: TacitServer, params=None) -> dict | None:

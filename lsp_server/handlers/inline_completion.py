@@ -8,6 +8,7 @@ from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
+from pygls.workspace import TextDocument
 
 from ..engine_host import describe
 from ..pipeline.request import CompletionRequest, Suggestion
@@ -44,8 +45,9 @@ def to_request(ls: TacitServer, params: types.InlineCompletionParams, received: 
 
 
 def to_lsp(ls: TacitServer, req: CompletionRequest, s: Suggestion) -> types.InlineCompletionList:
-    """Convert a suggestion back into client position units."""
-    doc = ls.workspace.text_documents[unquote(req.uri)]
+    """Convert a suggestion back into client position units, against the text the request was for."""
+    codec = ls.workspace.text_documents[unquote(req.uri)].position_codec
+    doc = TextDocument(req.uri, source=req.text, position_codec=codec)
     start = doc.client_position_at_offset(s.start)
     end = doc.client_position_at_offset(s.end)
     item = types.InlineCompletionItem(
@@ -59,6 +61,10 @@ def register(server: TacitServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(ls: TacitServer, params: types.InlineCompletionParams):
         received = time.perf_counter()
+        arrived_at_version = ls.arrivals.pop(id(params), -1)
+        doc = ls.workspace.text_documents.get(unquote(params.text_document.uri))
+        if doc is not None and arrived_at_version not in (-1, doc.version):
+            return types.InlineCompletionList(items=[])  # stale: the document changed after the request
         req = to_request(ls, params, received)
         completer = ls.host.completer
         if completer is None:
@@ -69,6 +75,8 @@ def register(server: TacitServer) -> None:
         if suggestion is None:
             return types.InlineCompletionList(items=[])
         ls.last_latency_ms = suggestion.latency_ms
+        if unquote(req.uri) not in ls.workspace.text_documents:
+            return types.InlineCompletionList(items=[])  # closed while we were generating
         answer = to_lsp(ls, req, suggestion)
         record(ls, req, suggestion)
         return answer

@@ -182,8 +182,14 @@ class Generator:
         with contextlib.suppress(RuntimeError):  # loop closed at shutdown
             loop.call_soon_threadsafe(gen._finish, stats, error)
 
-    def shutdown(self) -> None:
-        """Stop the current generation and the worker."""
+    def shutdown(self, timeout: float = 10.0) -> bool:
+        """Stop the current generation and the worker; True once the worker has let go of the engine
+        (only then may the engine be freed: freeing it under a running decode crashes the process)."""
         if self.current is not None:
             self.current.stop(hard=True)
         self._pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + timeout
+        threads = list(getattr(self._pool, "_threads", ()))
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(t.is_alive() for t in threads)

@@ -241,9 +241,9 @@ class Completer:
         self.last_prompt.pop(uri, None)
         self.seq.pop(uri, None)
 
-    def shutdown(self) -> None:
-        """Stop generating."""
-        self.generator.shutdown()
+    def shutdown(self) -> bool:
+        """Stop generating; True when the engine is idle and may be freed."""
+        return self.generator.shutdown()
 
     def _log(self, req: CompletionRequest, gen: Generation | None, outcome: str, t0: float, **extra) -> None:
         entry = {"event": "request", "n": next(self._ids), "uri": req.uri, "offset": req.offset,

@@ -112,6 +112,7 @@ class Peer:
             message = json.loads(out.read(length or 0))
             with self._cond:
                 if "id" in message and "method" not in message:
+                    message["_received"] = time.monotonic()
                     self.responses[message["id"]] = message
                 elif "method" in message:
                     self.notifications.append(message)

@@ -37,6 +37,7 @@ class CompletionOptions:
     max_lines: int = 12
     debounce_ms: int = 0
     max_file_chars: int = 1_000_000
+    max_prompt_tokens: int = 2048  # 0: no limit
     prefix_chars: int = 8000
     suffix_chars: int = 48
     suffix_lines: int = 1

@@ -8,6 +8,7 @@ Returning None means "show nothing".
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import json
 import logging
@@ -42,6 +43,7 @@ class CompletionSettings:
     debounce_ms: int = 0
     undecided_chars: int = 12
     max_file_chars: int = 1_000_000
+    max_prompt_tokens: int = 2048  # 0: no limit; each prompt token costs ~25 ms on a 2-core CPU when cold
     prompt: prompts.PromptOptions = field(default_factory=prompts.PromptOptions)
     context: assemble.ContextConfig = field(default_factory=assemble.ContextConfig)
     log_prompts: bool = False
@@ -66,6 +68,7 @@ class Completer:
         self.recent: dict[str, list[Generation]] = {}
         self.sources = sources or (lambda req: assemble.Sources(tree=req.tree))
         self.blocks: dict[str, assemble.Block] = {}
+        self.prompt_opts: dict[str, prompts.PromptOptions] = {}  # per-document windows shrunk to fit
         self.last_prompt: dict[str, tuple[str, prompts.Prompt]] = {}  # uri -> (suggestion id, prompt)
         self.seq: dict[str, int] = {}
         self._ids = itertools.count(1)
@@ -121,10 +124,22 @@ class Completer:
         """The prompt for a request, with context; keeps each document's snippet block stable."""
         s = self.settings
         block = self.blocks.get(req.uri)
-        prompt, block = assemble.build(
-            self.template, req.text, req.offset, req.path or req.uri.rsplit("/", 1)[-1], req.language_id,
-            s.context, self.sources(req), s.prompt, self.engine.count_tokens, block=block,
-            anchor=block.anchor if block else None)
+        opts = self.prompt_opts.get(req.uri, s.prompt)
+        while True:
+            prompt, block = assemble.build(
+                self.template, req.text, req.offset, req.path or req.uri.rsplit("/", 1)[-1], req.language_id,
+                s.context, self.sources(req), opts, self.engine.count_tokens, block=block,
+                anchor=block.anchor if block else None)
+            tokens = self.engine.count_tokens(prompt.text) if s.max_prompt_tokens else 0
+            if tokens <= s.max_prompt_tokens or opts.prefix_chars <= 600:
+                break
+            # Dense text (numbers, data) packs more tokens per character than code: shrink this document's
+            # window for good (kept per document, so the window stays stable for the KV cache).
+            scale = 0.9 * s.max_prompt_tokens / tokens
+            opts = dataclasses.replace(opts, prefix_chars=max(600, int(opts.prefix_chars * scale)),
+                                       prefix_keep_chars=max(400, int(opts.prefix_keep_chars * scale)))
+            self.prompt_opts[req.uri] = opts
+            block = None
         self.blocks[req.uri] = block
         return prompt
 
@@ -238,6 +253,7 @@ class Completer:
         for gen in self.recent.pop(uri, []):
             gen.stop(hard=True)
         self.blocks.pop(uri, None)
+        self.prompt_opts.pop(uri, None)
         self.last_prompt.pop(uri, None)
         self.seq.pop(uri, None)
 

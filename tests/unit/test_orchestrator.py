@@ -156,3 +156,16 @@ async def test_early_divergence_restarts_before_the_line_is_complete():
     assert time.perf_counter() - t0 < 0.2  # did not wait for the whole wrong line
     assert len(engine.prompts) == 2
     assert await first is None  # the wrong line was stopped, never shown
+
+
+async def test_dense_text_is_windowed_to_the_prompt_token_budget():
+    engine, c, _ = make([["1\n"], ["2\n"]], max_prompt_tokens=500)
+    dense = "".join(f"v{i}=1\n" for i in range(4000))  # 24,000 characters, ~6,000 fake tokens
+    await c.complete(req(dense + "x = <CURSOR>\n"))
+    assert engine.count_tokens(engine.prompts[0]) <= 500
+    shrunk = c.prompt_opts["file:///w/a.py"].prefix_chars
+    await c.complete(req(dense + "x = 1\ny = <CURSOR>\n"))  # the shrunk window is kept for the document
+    assert c.prompt_opts["file:///w/a.py"].prefix_chars == shrunk
+    assert engine.count_tokens(engine.prompts[1]) <= 500
+    c.forget("file:///w/a.py")
+    assert "file:///w/a.py" not in c.prompt_opts

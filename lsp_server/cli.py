@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -48,8 +49,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"tacit: listening on {host}:{port} ({where})", file=sys.stderr, flush=True)
         server.start_tcp(host, int(port))
     else:
-        server.start_io()
+        server.start_io(stdin=sys.stdin.buffer, stdout=private_stdout())
     return 0
+
+
+def private_stdout():
+    """The protocol's own copy of stdout; file descriptor 1 then points at stderr.
+
+    Native code writes to fd 1 as it likes: llama-cpp-python even points fds 1 and 2 at /dev/null
+    while it loads a model, and every response sent in that window was lost. With the protocol on
+    a descriptor of its own, nothing else can write into the JSON-RPC stream or swallow it.
+    """
+    sys.stdout.flush()
+    channel = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return channel
 
 
 def cmd_model(args: argparse.Namespace) -> int:

@@ -46,9 +46,7 @@ class CompletionOptions:
 @dataclass
 class ContextOptions:
     index: bool = True  # index the workspace folders (definitions, imports) on initialize
-    # Keep the index current with a file watcher. Off by default for now: with it on, one e2e run
-    # (under make, stdin /dev/null) saw a request go unanswered after an on-disk change.
-    watch: bool = False
+    watch: bool = True  # keep the index current with a file watcher (changes made outside the editor)
     max_file_bytes: int = 1_000_000
     sources: list[str] = field(default_factory=lambda: ["definitions", "similar", "edits", "scopes"])
     budget_tokens: int = 400  # prompt tokens for context snippets

@@ -37,7 +37,29 @@ async def test_index_is_built_on_initialize_with_progress(model_path, tmp_path):
         assert st["index"].files == 1 and st["index"].definitions >= 1  # .env never indexed
         kinds = [p["value"]["kind"] for p in client.progress if isinstance(p.get("value"), dict)]
         assert kinds[0] == "begin" and kinds[-1] == "end"
-        # Changes on disk are followed by IndexWatcher (tests/unit/test_index_watch.py); the server
-        # keeps it off by default for now (context.watch), see the closing note of the session.
+    finally:
+        await client.close()
+
+
+async def test_changes_on_disk_are_followed(model_path, tmp_path):
+    ws = tmp_path / "ws"
+    (ws / "pkg").mkdir(parents=True)
+    (ws / "pkg" / "geometry.py").write_text("def area(width, height):\n    return width * height\n")
+    client = await lsp_client.start({"context": {"watch": True}}, root=ws, env={"TACIT_CONFIG": str(tmp_path)})
+    try:
+        await wait_for(lambda s: s["index"] and s["index"].complete, client)
+        before = (await status(client))["index"].definitions
+        # Outside the editor: a new file, an edited file, a renamed file, a deleted file.
+        (ws / "pkg" / "shapes.py").write_text("def circle(radius):\n    return 3.14 * radius ** 2\n")
+        await wait_for(lambda s: s["index"].files == 2 and s["index"].definitions == before + 1, client)
+        (ws / "pkg" / "geometry.py").write_text("def area(w, h):\n    return w * h\n\n\ndef perimeter(w, h):\n"
+                                                "    return 2 * (w + h)\n")
+        await wait_for(lambda s: s["index"].definitions == before + 2, client)
+        (ws / "pkg" / "shapes.py").rename(ws / "pkg" / "round.py")
+        await wait_for(lambda s: s["index"].files == 2 and s["index"].definitions == before + 2, client)
+        (ws / "pkg" / "round.py").unlink()
+        await wait_for(lambda s: s["index"].files == 1 and s["index"].definitions == before + 1, client)
+        for _ in range(5):  # and the server keeps answering
+            await status(client)
     finally:
         await client.close()

@@ -55,3 +55,15 @@ def test_parent_editor_dies(tmp_path, workspace):
     editor.kill()
     editor.wait()
     assert gone_within(peer.proc, 20), "the server outlived the editor that started it"
+
+
+def test_requests_during_model_loading_are_answered(tmp_path, workspace):
+    """llama.cpp silences stdout while it loads a model: the protocol must not go through fd 1."""
+    peer = Peer(env={"TACIT_CONFIG": str(tmp_path), "TACIT_DATA": str(tmp_path)})
+    peer.initialize(workspace, {"context": {"index": False}})
+    states = []
+    while not states or states[-1] in ("starting", "loading"):
+        states.append(peer.request("tacit/getStatus", timeout=15)["result"]["state"])  # raises if one is lost
+        time.sleep(0.01)
+    assert "loading" in states and states[-1] == "ready", states
+    assert peer.close() == 0

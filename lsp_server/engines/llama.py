@@ -17,6 +17,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import EngineError, ModelError
 from ..models import check_gguf
 from .base import EngineStats, GenOptions
@@ -130,6 +132,7 @@ class LlamaEngine:
         eos = llm.token_eos()
         decoder = _Utf8Decoder(llm)
         self._stop = stop_flag
+        logprob_sum = 0.0
         gen = llm.generate(tokens, temp=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0)
         try:
             for token in gen:
@@ -140,6 +143,8 @@ class LlamaEngine:
                 stats.generated_tokens += 1
                 if stats.generated_tokens == 1:
                     stats.first_token_ms = (time.perf_counter() - t0) * 1000
+                logprob_sum += self._logprob(token)
+                stats.mean_logprob = logprob_sum / stats.generated_tokens
                 piece = decoder.push(token)
                 if piece:
                     yield piece
@@ -152,6 +157,14 @@ class LlamaEngine:
         finally:
             with contextlib.suppress(Exception):
                 gen.close()
+
+    def _logprob(self, token: int) -> float:
+        """Log-probability of `token` under the logits it was just sampled from (before the next eval)."""
+        n_vocab = self.llm.n_vocab()
+        logits = np.ctypeslib.as_array(self._llama_cpp.llama_get_logits_ith(self.llm._ctx.ctx, -1),
+                                       shape=(n_vocab,))
+        top = float(logits.max())
+        return float(logits[token]) - top - float(np.log(np.exp(logits - top).sum()))
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

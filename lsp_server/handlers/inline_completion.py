@@ -96,4 +96,7 @@ def record(ls: TacitServer, req: CompletionRequest, s: Suggestion) -> None:
         "prompt": prompt, "sources": s.sources, "model": describe(completer.engine) if completer else "",
         "adapter": None, "latency_ms": round(s.latency_ms, 1),
         "features": {"complete": s.complete, "cached": s.from_cache,
-                     "recentAcceptRate": ls.signals.recent_accept_rate()}})
+                     "recentAcceptRate": ls.signals.recent_accept_rate(),
+                     # the engine runs one generation at a time: its stats are this suggestion's unless cached
+                     "meanLogprob": None if s.from_cache or completer is None
+                     else getattr(getattr(completer.engine, "last_stats", None), "mean_logprob", None)}})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 from lsprotocol import types
@@ -47,7 +48,9 @@ async def test_shown_accepted_and_stored(server, tmp_path):
     assert [k for _, k, _, _ in got] == ["shown", "rejected"] and got[1][3] is True
 
     db = tmp_path / "events.db"
-    rows = sqlite3.connect(db).execute("SELECT id, language, path, text, model FROM suggestions").fetchall()
+    rows = sqlite3.connect(db).execute("SELECT id, language, path, text, model, features FROM suggestions").fetchall()
     by_id = {r[0]: r for r in rows}
     assert by_id[sid][1:4] == ("python", "scratch_signals.py", item.insert_text)
     assert by_id[sid][4].endswith(".gguf")
+    logprob = json.loads(by_id[sid][5])["meanLogprob"]  # the model's confidence, a feature for the filter
+    assert logprob is not None and -20 < logprob <= 0

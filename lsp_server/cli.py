@@ -171,6 +171,33 @@ def cmd_events(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tune(args: argparse.Namespace) -> int:
+    from tuning.events import records
+    from tuning.filter import evaluate, example, train
+    from tuning.store import default_path
+
+    if args.what != "filter":
+        raise TacitError("`tacit tune model` is not built yet; `tacit tune filter` is")
+    db = Path(args.db) if args.db else default_path()
+    if not db.exists():
+        raise TacitError(f"no event store at {db} yet")
+    examples = [e for e in (example(r) for r in records(db)) if e is not None]
+    if len(examples) < 20:
+        raise TacitError(f"only {len(examples)} shown-and-decided suggestions in {db}: too few to train on")
+    cut = int(len(examples) * 0.8)  # held out: the newest fifth
+    try:
+        flt = train(examples[:cut])
+    except ValueError as exc:
+        raise TacitError(str(exc)) from None
+    report = {"train": cut, "held_out": evaluate(flt, examples[cut:])}
+    print(json.dumps(report, indent=2))
+    final = train(examples)
+    out = Path(args.out) if args.out else db.parent / "filter.json"
+    final.save(out)
+    print(f"installed {out} (threshold {final.threshold:.3f}); the server loads it when it (re)starts")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tacit", description="Local, private inline code completion.")
     parser.add_argument("--log-level", default="WARNING", help="server log level (stderr)")
@@ -196,6 +223,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--export", metavar="FILE.jsonl", help="write one JSON line per suggestion")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_events)
+    p = sub.add_parser("tune", help="train the acceptance filter from the event store")
+    p.add_argument("what", choices=["filter", "model"])
+    p.add_argument("--db", help="the event store (default: the user's)")
+    p.add_argument("--out", help="where to install the filter (default: filter.json beside the store)")
+    p.set_defaults(func=cmd_tune)
     p = sub.add_parser("model", help="show, list, fetch or switch models")
     p.add_argument("action", nargs="?", choices=["show", "list", "fetch", "use", "path"])
     p.add_argument("value", nargs="?")

@@ -61,6 +61,7 @@ class SignalOptions:
     max_days: int = 90
     max_suggestions: int = 100_000
     store_prompts: bool = True  # the prompt (secrets redacted) goes with each suggestion, for tuning
+    use_filter: bool = True  # withhold suggestions the installed acceptance filter (`tacit tune filter`) rejects
 
 
 @dataclass

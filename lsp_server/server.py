@@ -7,6 +7,7 @@ import logging
 import os
 import threading
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -71,6 +72,7 @@ class TacitServer(LanguageServer):
         self.roots: list = []
         self.client_progress = False
         self.signals = Signals(None, self.document_text)
+        self.acceptance_filter: Any = None  # tuning.filter.Filter, when one is installed
         self.host_retry: Any = None  # the background retry of an engine that failed to load
         self.arrivals: dict[int, int | None] = {}  # id(params) -> document version when the request arrived
 
@@ -137,7 +139,7 @@ class TacitServer(LanguageServer):
 
     def open_store(self) -> None:
         """(Re)open the event store the options name; none when recording is off."""
-        from tuning.store import EventStore
+        from tuning.store import EventStore, default_path
 
         opts = self.options.signals
         path = opts.database or None
@@ -148,6 +150,15 @@ class TacitServer(LanguageServer):
             old.close()
         self.signals.store = None
         self.signals.retention_s = tuple(opts.retention_seconds)
+        self.acceptance_filter = None
+        filter_path = (Path(path).parent if path else default_path().parent) / "filter.json"
+        if opts.use_filter and filter_path.exists():
+            from tuning.filter import Filter
+
+            try:
+                self.acceptance_filter = Filter.load(filter_path)
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                self.report_once(f"acceptance filter {filter_path} not loaded: {exc}", types.MessageType.Warning)
         if opts.record:
             self.signals.store = EventStore(path, max_days=opts.max_days, max_suggestions=opts.max_suggestions,
                                             on_error=lambda m: self.report_once(m, types.MessageType.Warning))

@@ -77,20 +77,35 @@ def register(server: TacitServer) -> None:
         ls.last_latency_ms = suggestion.latency_ms
         if unquote(req.uri) not in ls.workspace.text_documents:
             return types.InlineCompletionList(items=[])  # closed while we were generating
-        answer = to_lsp(ls, req, suggestion)
-        record(ls, req, suggestion)
-        return answer
+        row = record_of(ls, req, suggestion)
+        keep = ls.acceptance_filter is None or filter_keeps(ls, row)
+        row["features"]["withheld"] = not keep
+        ls.signals.returned(suggestion.id, req.uri, suggestion.start, suggestion.text, row)
+        if not keep:
+            ls.recorder({"event": "withheld", "id": suggestion.id})
+            return types.InlineCompletionList(items=[])
+        return to_lsp(ls, req, suggestion)
 
 
-def record(ls: TacitServer, req: CompletionRequest, s: Suggestion) -> None:
-    """Hand the suggestion to signal capture (and through it, the event store)."""
+def filter_keeps(ls: TacitServer, row: dict) -> bool:
+    """The acceptance filter's verdict on a suggestion about to be shown."""
+    from tuning.features import features
+
+    extra = row["features"]
+    f = features(row["language"], row["mode"], row["line_prefix"], row["text"], row["sources"],
+                 extra.get("meanLogprob"), extra.get("recentAcceptRate"))
+    return ls.acceptance_filter.keep(f)
+
+
+def record_of(ls: TacitServer, req: CompletionRequest, s: Suggestion) -> dict:
+    """What signal capture (and through it, the event store) keeps about a suggestion."""
     completer = ls.host.completer
     prompt = None
     if ls.options.signals.store_prompts and completer is not None:
         sid, last = completer.last_prompt.get(req.uri, (None, None))
         prompt = last.text if sid == s.id and last is not None else None
     line_start = req.text.rfind("\n", 0, req.offset) + 1
-    ls.signals.returned(s.id, req.uri, s.start, s.text, {
+    row = {
         "created": time.time(), "workspace": str(ls.roots[0]) if ls.roots else "", "path": req.path,
         "language": req.language_id, "mode": s.mode, "line_prefix": req.text[line_start:req.offset][-200:],
         "prompt": prompt, "sources": s.sources, "model": describe(completer.engine) if completer else "",
@@ -99,4 +114,5 @@ def record(ls: TacitServer, req: CompletionRequest, s: Suggestion) -> None:
                      "recentAcceptRate": ls.signals.recent_accept_rate(),
                      # the engine runs one generation at a time: its stats are this suggestion's unless cached
                      "meanLogprob": None if s.from_cache or completer is None
-                     else getattr(getattr(completer.engine, "last_stats", None), "mean_logprob", None)}})
+                     else getattr(getattr(completer.engine, "last_stats", None), "mean_logprob", None)}}
+    return {**row, "text": s.text}

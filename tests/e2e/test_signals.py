@@ -54,3 +54,24 @@ async def test_shown_accepted_and_stored(server, tmp_path):
     assert by_id[sid][4].endswith(".gguf")
     logprob = json.loads(by_id[sid][5])["meanLogprob"]  # the model's confidence, a feature for the filter
     assert logprob is not None and -20 < logprob <= 0
+
+
+async def test_an_installed_filter_withholds_suggestions(model_path, tmp_path):
+    from lsp_server import client as lsp_client
+    from tuning.filter import Filter
+
+    Filter(["text_len"], [1.0], 0.0, [0.0], [1.0], threshold=1.01).save(tmp_path / "filter.json")  # rejects all
+    log = tmp_path / "requests.jsonl"
+    client = await lsp_client.start({"logFile": str(log)}, root=DEMO,
+                                    env={"TACIT_CONFIG": str(tmp_path), "TACIT_DATA": str(tmp_path)})
+    try:
+        assert await client.wait_state(timeout=120) == "ready"
+        text = 'def add(a, b):\n    """a plus b."""\n    return '
+        uri = (DEMO / "scratch_filter.py").as_uri()
+        client.open(uri, text)
+        result = await client.inline(uri, 2, len("    return "), invoked=True)
+        assert result is not None and not result.items
+        withheld = [json.loads(line) for line in log.read_text().splitlines() if '"withheld"' in line]
+        assert withheld, "the filter did not run"
+    finally:
+        await client.close()

@@ -1,0 +1,121 @@
+"""The acceptance filter: predicts from features known before showing whether a suggestion will be
+accepted, and withholds the ones below a threshold.
+
+Trained with scikit-learn (logistic regression on standardized features), stored as plain JSON
+(weights, scaling, threshold) so the server loads it with no pickle and no scikit-learn.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .features import features
+
+POSITIVE = ("accepted", "partiallyAccepted")
+NEGATIVE = ("dismissed", "typedOver", "rejected")
+
+
+def example(rec: dict[str, Any]) -> tuple[dict[str, float], int, int] | None:
+    """(features, label, accepted characters) of an exported record; None when it was never shown or decided."""
+    if not rec["shown"] or (rec["outcome"] not in POSITIVE + NEGATIVE and not rec["accepted_length"]):
+        return None
+    extra = json.loads(rec["features"]) if isinstance(rec["features"], str) else rec["features"]
+    f = features(rec["language"], rec["mode"], rec["line_prefix"], rec["text"], rec["sources"],
+                 extra.get("meanLogprob"), extra.get("recentAcceptRate"))
+    accepted = rec["outcome"] in POSITIVE or rec["accepted_length"] > 0
+    return f, int(accepted), rec["accepted_length"] if accepted else 0
+
+
+@dataclass
+class Filter:
+    names: list[str]
+    weights: list[float]
+    bias: float
+    mean: list[float]
+    scale: list[float]
+    threshold: float
+
+    def score(self, f: dict[str, float]) -> float:
+        """Probability that the suggestion is accepted."""
+        z = self.bias
+        for name, w, m, s in zip(self.names, self.weights, self.mean, self.scale, strict=True):
+            z += w * (f.get(name, 0.0) - m) / s
+        return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def keep(self, f: dict[str, float]) -> bool:
+        return self.score(f) >= self.threshold
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.__dict__, indent=1))
+
+    @classmethod
+    def load(cls, path: Path) -> Filter:
+        data = json.loads(path.read_text())
+        flt = cls(**{k: data[k] for k in ("names", "weights", "bias", "mean", "scale", "threshold")})
+        if not (len(flt.names) == len(flt.weights) == len(flt.mean) == len(flt.scale)):
+            raise ValueError(f"{path}: inconsistent filter")
+        return flt
+
+
+def train(examples: list[tuple[dict[str, float], int, int]], keep_chars: float = 0.95) -> Filter:
+    """Fit the classifier; the threshold is the highest that keeps `keep_chars` of accepted characters
+    in out-of-fold predictions (so it holds on data the model did not see; check with `evaluate`)."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_predict
+
+    if len({y for _, y, _ in examples}) < 2:
+        raise ValueError("training needs both accepted and rejected suggestions")
+    names = sorted({k for f, _, _ in examples for k in f})
+    x = np.array([[f.get(n, 0.0) for n in names] for f, _, _ in examples])
+    y = np.array([label for _, label, _ in examples])
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(class_weight="balanced", C=0.5, max_iter=2000)
+    xs = (x - mean) / scale
+    folds = max(2, min(5, int(min(y.sum(), len(y) - y.sum()))))
+    oof = cross_val_predict(model, xs, y, cv=folds, method="predict_proba")[:, 1]
+    model.fit(xs, y)
+    flt = Filter(names, [float(w) for w in model.coef_[0]], float(model.intercept_[0]), [float(m) for m in mean],
+                 [float(s) for s in scale], 0.0)
+    flt.threshold = threshold_for([(float(p), chars) for p, (_, label, chars) in zip(oof, examples, strict=True)
+                                   if label], keep_chars)
+    return flt
+
+
+def threshold_for(accepted: list[tuple[float, int]], keep_chars: float) -> float:
+    """The highest threshold that still keeps `keep_chars` of the accepted characters ((score, chars) pairs)."""
+    scored = sorted(accepted, reverse=True)
+    total = sum(c for _, c in scored) or 1
+    kept = 0
+    for score, chars in scored:
+        kept += chars
+        if kept / total >= keep_chars:
+            return score
+    return 0.0
+
+
+def evaluate(flt: Filter, examples: Iterable[tuple[dict[str, float], int, int]]) -> dict[str, Any]:
+    """On held-out examples: share of shown-then-rejected suggestions withheld, share of accepted characters kept."""
+    rejected = withheld_rejected = 0
+    chars = kept_chars = 0
+    n = 0
+    for f, y, c in examples:
+        n += 1
+        keep = flt.keep(f)
+        if y:
+            chars += c
+            kept_chars += c if keep else 0
+        else:
+            rejected += 1
+            withheld_rejected += 0 if keep else 1
+    return {"n": n, "rejected": rejected, "rejected_shown_reduction": round(withheld_rejected / rejected, 3)
+            if rejected else None, "accepted_chars": chars,
+            "accepted_chars_kept": round(kept_chars / chars, 3) if chars else None}

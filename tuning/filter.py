@@ -28,7 +28,8 @@ def example(rec: dict[str, Any]) -> tuple[dict[str, float], int, int] | None:
     f = features(rec["language"], rec["mode"], rec["line_prefix"], rec["text"], rec["sources"],
                  extra.get("meanLogprob"), extra.get("recentAcceptRate"))
     accepted = rec["outcome"] in POSITIVE or rec["accepted_length"] > 0
-    return f, int(accepted), rec["accepted_length"] if accepted else 0
+    chars = rec["accepted_length"] or (len(rec["text"]) if rec["outcome"] == "accepted" else 0)
+    return f, int(accepted), chars if accepted else 0
 
 
 @dataclass

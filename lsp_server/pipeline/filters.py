@@ -1,12 +1,13 @@
 """Stream filters over model output, composed as generators.
 
-pieces -> stop_strings -> lines -> (first_line | block_end, max_lines) -> stop_at_suffix
+pieces -> stop_strings -> lines -> (first_line | block_end, max_lines) -> stop_at_suffix -> stop_at_prefix_header
 -> repeated_lines. Each stage pulls lazily, so when one decides to stop, the model stops
 too (the engine's iterator is closed by the caller).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 
 OPENERS = {"(": ")", "[": "]", "{": "}"}
@@ -101,6 +102,19 @@ def stop_at_suffix(lines_in: Iterable[str], suffix: str) -> Iterator[str]:
     target = following[0] if following else None
     for n, line in enumerate(lines_in):
         if n > 0 and target is not None and line.strip() == target and len(target) > 1:
+            return
+        yield line
+
+
+HEADER = re.compile(r"\s*(async\s+def|def|class|function|func|fn|pub\s+fn|local\s+function)\b")
+
+
+def stop_at_prefix_header(lines_in: Iterable[str], prefix: str, window: int = 200) -> Iterator[str]:
+    """Stop before a generated definition header that already stands in the recent prefix: the model has
+    started copying the code above the cursor (a whole function again) instead of continuing it."""
+    headers = {ln.strip() for ln in prefix.splitlines()[-window:] if HEADER.match(ln) and len(ln.strip()) > 6}
+    for n, line in enumerate(lines_in):
+        if n > 0 and line.strip() in headers:
             return
         yield line
 

@@ -180,6 +180,7 @@ class Completer:
         stream = filters.block_end(stream, cursor.base_indent, req.language_id in syntax.INDENT_LANGUAGES)
         stream = filters.max_lines(stream, s.max_lines)
         stream = filters.stop_at_suffix(stream, req.suffix)
+        stream = filters.stop_at_prefix_header(stream, req.prefix)
         previous = req.prefix.rsplit("\n", 2)[-2] if cursor.blank_line and "\n" in req.prefix else ""
         return filters.repeated_lines(stream, previous)
 

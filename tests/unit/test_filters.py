@@ -75,3 +75,12 @@ def test_filters_compose_lazily():
     out = list(filters.max_lines(filters.lines(source()), 2))
     assert out == ["a = 1\n", "b = 2\n"]
     assert len(pulled) <= 3  # the model stops soon after the limit
+
+
+def test_stop_at_prefix_header_cuts_a_copy_of_the_function_above():
+    prefix = 'def parse_pairs(text):\n    """Parse."""\n    result = {}\n    for part in text.split(","):\n'
+    out = ["        k, v = part.split('=')\n", "        result[k] = int(v)\n", "    return result\n", "\n",
+           "def parse_pairs(text):\n", '    """Parse."""\n']
+    assert list(filters.stop_at_prefix_header(out, prefix)) == out[:4]
+    fresh = ["    return result\n", "\n", "def other(x):\n"]
+    assert list(filters.stop_at_prefix_header(fresh, prefix)) == fresh

@@ -145,3 +145,30 @@ def test_a_failing_remote_engine(tmp_path, ws):
     finally:
         server.shutdown()
     assert peer.close() == 0
+
+
+def test_an_unwritable_or_locked_event_store_never_blocks_completions(tmp_path, ws):
+    import sqlite3
+
+    db = tmp_path / "events.db"
+    from tuning.store import connect
+
+    connect(db).close()
+    locker = sqlite3.connect(db, isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")  # another process holds the database
+    peer = Peer(env={"TACIT_CONFIG": str(tmp_path), "TACIT_DATA": str(tmp_path)})
+    peer.initialize(ws, {"context": {"index": False}, "completion": {"maxTokens": 8},
+                         "signals": {"database": str(db)}})
+    assert peer.wait_ready() == "ready"
+    uri = open_doc(peer, ws)
+    items = complete(peer, uri)
+    assert items, "no suggestion while the store was locked"
+    peer.notify("tacit/signal", {"id": items[0]["command"]["arguments"][0], "kind": "shown"})
+    reply = peer.request("tacit/getSignals", {}, timeout=60)["result"]
+    assert reply["flushed"] is False  # not written yet, and the server says so
+    assert any("cannot write the signal store" in m for m in messages(peer)), messages(peer)
+    locker.execute("ROLLBACK")
+    locker.close()
+    reply = peer.request("tacit/getSignals", {}, timeout=60)["result"]
+    assert reply["flushed"] and [s["kind"] for s in reply["signals"]] == ["shown"]  # held, then written
+    assert peer.close() == 0

@@ -1,4 +1,4 @@
-/** The `tacit/explain` answer as a read-only text document. Pure logic: unit-tested. */
+/** `tacit/explain` and `tacit/getSignals` answers as read-only text documents. Pure logic: unit-tested. */
 
 export interface ExplainResult {
   id: string;
@@ -23,4 +23,13 @@ export function renderExplain(result: ExplainResult | null | undefined, file: st
   }
   out.push('# ' + '-'.repeat(70), result.prompt);
   return out.join('\n');
+}
+
+/** The signals the server recorded for the suggestions last made in a file: one JSON object a line. */
+export function renderSignals(answer: { signals: { id: string }[]; recording?: boolean }, ids: readonly string[], file: string): string {
+  if (answer.recording === false) return '# Tacit is not recording signals (tacit.signals.record is off).\n';
+  const wanted = new Set(ids);
+  const lines = answer.signals.filter((s) => wanted.has(s.id)).map((s) => JSON.stringify(s));
+  const head = `# Signals the server recorded for the last ${ids.length} suggestion${ids.length === 1 ? '' : 's'} in ${file}, oldest first`;
+  return [head, ...lines].join('\n') + '\n';
 }

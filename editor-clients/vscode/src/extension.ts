@@ -15,12 +15,11 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
   State,
-  TransportKind,
   WorkDoneProgress,
   WorkDoneProgressCreateRequest,
 } from 'vscode-languageclient/node';
 
-import { type ExplainResult, renderExplain } from './explain';
+import { type ExplainResult, renderExplain, renderSignals } from './explain';
 import { createProvider, dismissHookAvailable, hooksAvailable } from './provider';
 import { RESTART_KEYS, serverCommand, serverOptions, toggleLanguage } from './settings';
 import { type Signal, SignalTracker } from './signals';
@@ -37,10 +36,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const item = vscode.window.createStatusBarItem('tacit.status', vscode.StatusBarAlignment.Right, 100);
   item.name = 'Tacit';
   item.command = 'tacit.menu';
-  const hooks = hooksAvailable();
+  const wantHooks = vscode.workspace.getConfiguration(SECTION).get<boolean>('providerHooks', true);
+  const hooks = wantHooks && hooksAvailable();
   const tracker = new SignalTracker((s: Signal) => void client?.sendNotification('tacit/signal', s), !hooks);
   const documents = new ReadOnlyDocuments();
-  output.info(`provider hooks (proposed API inlineCompletionsAdditions): ${hooks ? 'on' : 'off, inferring signals'}`);
+  const why = wantHooks ? 'not allowed by this VS Code' : 'tacit.providerHooks is off';
+  output.info(`provider hooks (proposed API inlineCompletionsAdditions): ${hooks ? 'on' : `off (${why}), inferring signals`}`);
   await vscode.commands.executeCommand('setContext', 'tacit.dismissByKey', !dismissHookAvailable(hooks));
   context.subscriptions.push(output, item, vscode.workspace.registerTextDocumentContentProvider('tacit', documents));
 
@@ -72,7 +73,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       os.homedir(),
       folder,
     );
-    const server: ServerOptions = { command, args, transport: TransportKind.stdio, options: { cwd: folder } };
+    const server: ServerOptions = { command, args, options: { cwd: folder } }; // stdio (no --stdio flag: tacit serve has none)
     const options: LanguageClientOptions = {
       documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
       initializationOptions: serverOptions(readSettings()),
@@ -101,6 +102,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       const editor = vscode.window.activeTextEditor;
       if (!editor || c.code2ProtocolConverter.asUri(editor.document.uri) !== params.uri) return;
       if (params.version != null && params.version !== editor.document.version) return;
+      if (tracker.active(params.uri) !== params.id) return; // not the one on screen, or already decided
       void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
     });
     output.info(`starting ${command} ${args.join(' ')}`);
@@ -161,10 +163,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     },
     'tacit.showSignals': async () => {
       const uri = activeUri();
-      if (!client) return;
-      const id = uri ? tracker.last(uri) : undefined;
-      const result = await client.sendRequest('tacit/getSignals', id ? { id } : {});
-      await open('signals.json', JSON.stringify({ id: id ?? null, ...(result as object) }, null, 2));
+      if (!uri || !client) return vscode.window.showInformationMessage('Tacit: open a file first.');
+      const ids = tracker.recent(uri);
+      const answer = await client.sendRequest<{ signals: { id: string }[]; recording?: boolean }>('tacit/getSignals', {});
+      const file = vscode.workspace.asRelativePath(vscode.window.activeTextEditor!.document.uri);
+      await open('signals.jsonl', renderSignals(answer, ids, file));
     },
     'tacit.dismiss': async () => {
       await vscode.commands.executeCommand('editor.action.inlineSuggest.hide');

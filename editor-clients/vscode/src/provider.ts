@@ -63,6 +63,11 @@ export function createProvider(client: LanguageClient, tracker: SignalTracker, h
         return client.handleFailedRequest(InlineCompletionRequest.type, token, error, null);
       }
       const items = result ? (Array.isArray(result) ? result : result.items) : [];
+      for (const item of items) {
+        // The server (pygls' offset conversion) answers the end of a last line that has no newline
+        // with the start of a line past the end; VS Code would never show such an item.
+        if (item.range) item.range = document.validateRange(item.range);
+      }
       const first = items[0];
       const id = suggestionId(first);
       if (id !== undefined && typeof first.insertText === 'string') {

@@ -8,7 +8,7 @@
 import * as path from 'node:path';
 
 /** Settings the client uses itself; never sent to the server (it rejects unknown options). */
-export const CLIENT_ONLY = new Set(['serverPath', 'pythonPath', 'serverArgs', 'trace.server']);
+export const CLIENT_ONLY = new Set(['serverPath', 'pythonPath', 'serverArgs', 'trace.server', 'providerHooks']);
 
 /** Settings that need the server restarted when they change. */
 export const RESTART_KEYS = ['serverPath', 'pythonPath', 'serverArgs'];

@@ -41,6 +41,7 @@ interface Entry {
 }
 
 const MAX_ENTRIES = 500;
+const RECENT = 10;
 
 /** Code points of a string (what the server's `acceptedLength` counts). */
 export function codePoints(s: string): number {
@@ -67,7 +68,7 @@ function before(a: Pos, b: Pos): boolean {
 export class SignalTracker {
   private readonly entries = new Map<string, Entry>();
   private readonly current = new Map<string, Entry>(); // uri -> the suggestion being followed there
-  private readonly lastIds = new Map<string, string>(); // uri -> the id last returned there
+  private readonly recentIds = new Map<string, string[]>(); // uri -> the ids last returned there, oldest first
 
   /**
    * @param send delivers one signal to the server.
@@ -95,12 +96,13 @@ export class SignalTracker {
       entry.consumed = 0;
     }
     this.current.set(uri, entry);
-    this.lastIds.set(uri, id);
+    const ids = (this.recentIds.get(uri) ?? []).filter((i) => i !== id);
+    this.recentIds.set(uri, [...ids, id].slice(-RECENT));
   }
 
-  /** The id last returned for `uri`, decided or not. */
-  last(uri: string): string | undefined {
-    return this.lastIds.get(uri);
+  /** The ids last returned for `uri` (decided or not), oldest first. */
+  recent(uri: string): string[] {
+    return this.recentIds.get(uri) ?? [];
   }
 
   /** The id of the suggestion last returned for `uri`, if it is still undecided. */

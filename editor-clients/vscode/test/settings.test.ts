@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { renderExplain } from '../src/explain';
+import { renderExplain, renderSignals } from '../src/explain';
 import { CLIENT_ONLY, serverCommand, serverOptions, toggleLanguage } from '../src/settings';
 
 describe('serverOptions', () => {
@@ -68,5 +68,15 @@ describe('renderExplain', () => {
       '<|fim_prefix|>def f():',
     ]);
     expect(renderExplain(null, 'a.py')).toContain('no suggestion');
+  });
+});
+
+describe('renderSignals', () => {
+  it('keeps the signals of the given suggestions, one JSON object a line', () => {
+    const answer = { recording: true, signals: [
+      { id: 'tacit-1', kind: 'shown' }, { id: 'tacit-0', kind: 'shown' }, { id: 'tacit-1', kind: 'accepted', acceptedLength: 4 }] };
+    expect(renderSignals(answer, ['tacit-1'], 'a.py').split('\n').slice(1, 3).map((l) => JSON.parse(l)))
+      .toEqual([{ id: 'tacit-1', kind: 'shown' }, { id: 'tacit-1', kind: 'accepted', acceptedLength: 4 }]);
+    expect(renderSignals({ recording: false, signals: [] }, [], 'a.py')).toContain('not recording');
   });
 });

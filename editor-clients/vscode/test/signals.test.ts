@@ -92,7 +92,7 @@ describe('SignalTracker without provider hooks (inferring)', () => {
     t.changed(URI, [insert(0, 0, '# header\n')]);
     expect(t.active(URI)).toBeUndefined();
     expect(sent).toHaveLength(1);
-    expect(t.last(URI)).toBe('tacit-1');
+    expect(t.recent(URI)).toEqual(['tacit-1']);
   });
 
   it('the rest of a streamed suggestion extends what it counts against', () => {

@@ -197,7 +197,9 @@ def test_ghost_text_dismiss_and_accept_in_code_server(mode, model_path, tmp_path
     saved = (ws / FILE).read_text()
     typed = before + "\n\ndef is_weekend(day):\n    return \n\n\ndef is_leap(year):\n    return "
     assert saved.startswith(typed) and saved.endswith("\n"), saved[len(before) - 50:]
-    inserted = saved[len(typed):-1]
+    accepted_part, sep, rest = saved[len(typed):].partition("\n\n\ndef month_name_of(number):\n    return ")
+    assert sep, saved[len(typed):]
+    inserted = accepted_part
     ghost = report["ghosts"]["accepted"].split("\n")[0]
     assert ghost.strip() and inserted.startswith(ghost), (ghost, inserted)
     after_tab = parse_signals(report["signals"]["afterTab"])
@@ -208,6 +210,15 @@ def test_ghost_text_dismiss_and_accept_in_code_server(mode, model_path, tmp_path
     assert [s["kind"] for s in after_tab if s["id"] == second] == ["shown", "accepted"], after_tab
     assert accepted[0]["acceptedLength"] >= len(ghost.rstrip()) > 0
 
+    # Ctrl+Right: the next word went in, the server recorded a partial accept of that length, then Escape.
+    partial_ghost = report["ghosts"]["partial"].split("\n")[0]
+    word = rest.rstrip("\n")
+    assert word.strip() and partial_ghost.startswith(word), (word, partial_ghost)
+    after_partial = parse_signals(report["signals"]["afterPartial"])
+    third = next(s["id"] for s in after_partial if s["kind"] == "partiallyAccepted")
+    kinds = [(s["kind"], s["acceptedLength"]) for s in after_partial if s["id"] == third]
+    assert kinds == [("shown", None), ("partiallyAccepted", len(word)), ("dismissed", len(word))], after_partial
+
     # The server's own log says the same, and every signal it got was a well-formed one it kept or ignored.
     events = [e for e in read_log(log) if e["event"] == "signal"]
     by_id = {}
@@ -216,6 +227,7 @@ def test_ghost_text_dismiss_and_accept_in_code_server(mode, model_path, tmp_path
             by_id.setdefault(e["id"], []).append(e["kind"])
     assert by_id[first] == ["shown", "dismissed"], events
     assert by_id[second] == ["shown", "accepted"], events
+    assert by_id[third] == ["shown", "partiallyAccepted", "dismissed"], events
 
     # Explain shows the prompt behind the last suggestion, with its sources.
     explain = report["explain"]

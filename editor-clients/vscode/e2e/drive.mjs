@@ -148,6 +148,24 @@ try {
   await page.waitForTimeout(1000);
   step('saved');
   report.signals.afterTab = await readCommandDocument('Tacit: Show Signals of Last Suggestion', 'signals.jsonl');
+
+  // 3. A suggestion partly accepted (Ctrl+Right: the next word), then the rest dismissed.
+  await page.locator('.editor-group-container .tab', { hasText: cfg.file }).first().click();
+  await page.keyboard.press(`${mod}+End`);
+  for (let i = 0; i < 4; i++) await page.keyboard.press('Enter');
+  await page.keyboard.press('ArrowUp');
+  await typeLine('def month_name_of(number):');
+  await page.keyboard.press('Enter');
+  await typeLine('    return ');
+  await waitGhost('partial');
+  await page.keyboard.press(`${mod}+ArrowRight`);
+  await page.waitForTimeout(1500);
+  await page.keyboard.press('Escape');
+  await page.waitForTimeout(1000);
+  await page.keyboard.press(`${mod}+S`);
+  await page.waitForTimeout(500);
+  step('accepted a word, dismissed the rest');
+  report.signals.afterPartial = await readCommandDocument('Tacit: Show Signals of Last Suggestion', 'signals.jsonl');
   await page.locator('.editor-group-container .tab', { hasText: cfg.file }).first().click();
   report.explain = await readCommandDocument('Tacit: Explain Last Suggestion', 'explain.txt');
   report.finalStatus = await statusText();

@@ -14,11 +14,25 @@ editor-unit:
 include editor-clients/neovim/neovim.mk
 include editor-clients/vscode/vscode.mk
 
+# llama.cpp is built for this CPU's vector extensions, but never with AMX: ggml's AMX path crashes in
+# the first decode on some virtual machines that advertise it (seen on this project's machines). A
+# wheel built earlier with AMX (pip caches it) is detected and rebuilt.
+CPU_FLAGS := $(shell grep -m1 -o -w 'avx2\|fma\|f16c\|bmi2\|avx_vnni\|avx512f\|avx512vbmi\|avx512_vnni\|avx512_bf16' /proc/cpuinfo 2>/dev/null | sort -u)
+GGML_FLAG = $(if $(filter $(1),$(CPU_FLAGS)),-D$(2)=ON)
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON $(call GGML_FLAG,avx2,GGML_AVX2) $(call GGML_FLAG,fma,GGML_FMA) \
+	$(call GGML_FLAG,f16c,GGML_F16C) $(call GGML_FLAG,bmi2,GGML_BMI2) $(call GGML_FLAG,avx_vnni,GGML_AVX_VNNI) \
+	$(call GGML_FLAG,avx512f,GGML_AVX512) $(call GGML_FLAG,avx512vbmi,GGML_AVX512_VBMI) \
+	$(call GGML_FLAG,avx512_vnni,GGML_AVX512_VNNI) $(call GGML_FLAG,avx512_bf16,GGML_AVX512_BF16)
+LLAMA_CPP := $(shell sed -n 's/.*"\(llama-cpp-python\)\[server\]\(==[0-9.]*\)".*/\1\2/p' pyproject.toml)
+
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "==> installing Tacit and its dependencies into $(VENV) (llama-cpp-python builds from source the first time: ~7 min on 2 cores)"
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --disable-pip-version-check --progress-bar on -e '.[dev]'
+	@if $(PY) -c 'import llama_cpp, sys; sys.exit("AMX_INT8 = 1" not in llama_cpp.llama_print_system_info().decode())'; then \
+	  echo "==> llama-cpp-python was built with AMX (a cached wheel?): rebuilding it without"; \
+	  $(PY) -m pip install --disable-pip-version-check --no-cache-dir --force-reinstall --no-deps '$(LLAMA_CPP)'; fi
 	@touch $@
 
 # System tools the tests use (Debian packages): strace, for the privacy test's record of every syscall.

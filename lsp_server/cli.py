@@ -176,8 +176,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
     from tuning.filter import evaluate, example, train
     from tuning.store import default_path
 
-    if args.what != "filter":
-        raise TacitError("`tacit tune model` is not built yet; `tacit tune filter` is")
+    if args.what == "model":
+        return tune_model(args)
     db = Path(args.db) if args.db else default_path()
     if not db.exists():
         raise TacitError(f"no event store at {db} yet")
@@ -195,6 +195,76 @@ def cmd_tune(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else db.parent / "filter.json"
     final.save(out)
     print(f"installed {out} (threshold {final.threshold:.3f}); the server loads it when it (re)starts")
+    return 0
+
+
+def tune_model(args: argparse.Namespace) -> int:
+    """Train a LoRA adapter on the workspace's code and kept suggestions, install it and make it active."""
+    import tempfile
+
+    from tqdm import tqdm
+
+    from context.prompt import template_for
+    from tuning import adapters
+    from tuning.adapt import TrainConfig, TuneError, tune
+    from tuning.dataset import accepted_examples, workspace_examples
+    from tuning.events import records
+    from tuning.store import default_path
+
+    workspace = Path(args.workspace or ".").resolve()
+    if not workspace.is_dir():
+        raise TacitError(f"no workspace folder {workspace}")
+    path = models.resolve_model(args.model)
+    template = template_for(models.family_of(path))
+    examples = workspace_examples(workspace, template, per_file=args.per_file, split=args.split)
+    db = Path(args.db) if args.db else default_path()
+    kept = accepted_examples(records(db, str(workspace)), template) if db.exists() else []
+    print(f"{len(examples)} examples from {workspace} ({args.split} files), {len(kept)} accepted-and-kept "
+          f"suggestions with stored prompts from {db}", file=sys.stderr)
+    if not examples and not kept:
+        raise TacitError(f"nothing to learn from in {workspace}: no code files Tacit can read")
+    cfg = TrainConfig(steps=args.steps, minutes=args.minutes, lr=args.lr, rank=args.rank, top_layers=args.top_layers)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "adapter.gguf"
+        try:
+            report = tune(path, kept * 3 + examples, out, cfg, progress=lambda m: print(m, file=sys.stderr),
+                          bar=lambda **kw: tqdm(file=sys.stderr, **kw))
+        except TuneError as exc:
+            raise TacitError(str(exc)) from None
+        report["split"] = args.split
+        installed = adapters.install(workspace, out, report, activate=not args.no_activate)
+    state = "active (running servers pick it up within seconds)" if not args.no_activate else "installed"
+    print(f"adapter {installed.id} {state}: {installed.path}")
+    print("switch back with `tacit adapter rollback` or `tacit adapter use none`")
+    return 0
+
+
+def cmd_adapter(args: argparse.Namespace) -> int:
+    """List the workspace's adapters, switch to one (or none), or roll back the last switch."""
+    from tuning import adapters
+
+    workspace = Path(args.workspace or ".").resolve()
+    try:
+        if args.action == "use":
+            if not args.value:
+                raise TacitError("which adapter? an id from `tacit adapter list`, or none")
+            adapters.use(workspace, None if args.value == "none" else args.value)
+        elif args.action == "rollback":
+            adapters.rollback(workspace)
+    except KeyError as exc:
+        raise TacitError(str(exc.args[0])) from None
+    now = adapters.active(workspace)
+    found = adapters.adapters(workspace)
+    if args.action in (None, "list"):
+        if not found:
+            print(f"no adapters for {workspace} yet (`tacit tune model` trains one)")
+        for a in found:
+            mark = "*" if now is not None and a.id == now.id else " "
+            m = a.meta
+            print(f"{mark} {a.id}  base {a.base_model}  {m.get('examples_used', '?')} examples, "
+                  f"{m.get('steps', '?')} steps, {m.get('minutes', 0):.1f} min, loss {m.get('loss_first', 0):.3f} "
+                  f"-> {m.get('loss_last', 0):.3f}")
+    print(f"active: {now.id if now else 'none (the base model)'}")
     return 0
 
 
@@ -223,11 +293,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--export", metavar="FILE.jsonl", help="write one JSON line per suggestion")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_events)
-    p = sub.add_parser("tune", help="train the acceptance filter from the event store")
+    p = sub.add_parser("tune", help="train the acceptance filter, or a LoRA adapter of the model for a workspace")
     p.add_argument("what", choices=["filter", "model"])
     p.add_argument("--db", help="the event store (default: the user's)")
-    p.add_argument("--out", help="where to install the filter (default: filter.json beside the store)")
+    p.add_argument("--out", help="filter: where to install it (default: filter.json beside the store)")
+    p.add_argument("--workspace", help="model: the workspace folder to learn from (default: .)")
+    p.add_argument("--model", help="model: name or GGUF path (default: yours)")
+    p.add_argument("--minutes", type=float, default=20.0, help="model: training time budget")
+    p.add_argument("--steps", type=int, default=400, help="model: optimizer steps at most")
+    p.add_argument("--lr", type=float, default=3e-4, help="model: peak learning rate")
+    p.add_argument("--rank", type=int, default=16, help="model: LoRA rank")
+    p.add_argument("--top-layers", type=int, default=8, help="model: LoRA on the last N layers (0: all)")
+    p.add_argument("--per-file", type=int, default=20, help="model: holes cut per file")
+    p.add_argument("--split", choices=["all", "train"], default="all",
+                   help="model: learn from all files, or leave a stable fifth out for evaluation")
+    p.add_argument("--no-activate", action="store_true", help="model: install without switching to it")
     p.set_defaults(func=cmd_tune)
+    p = sub.add_parser("adapter", help="list the workspace's adapters, switch between them, roll back")
+    p.add_argument("action", nargs="?", choices=["list", "use", "rollback"])
+    p.add_argument("value", nargs="?", help="use: an adapter id, or none")
+    p.add_argument("--workspace", help="the workspace folder (default: .)")
+    p.set_defaults(func=cmd_adapter)
     p = sub.add_parser("model", help="show, list, fetch or switch models")
     p.add_argument("action", nargs="?", choices=["show", "list", "fetch", "use", "path"])
     p.add_argument("value", nargs="?")

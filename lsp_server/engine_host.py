@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from context.assemble import ContextConfig
 from context.prompt import PromptOptions
@@ -60,6 +61,7 @@ def make_engine(opts: Options) -> Engine:
 
 
 RETRY_S = 10.0  # how often a request may retry an engine that failed to load
+ADAPTER_POLL_S = 2.0  # how often requests look for a newly activated adapter (one stat of active.json)
 
 
 class EngineHost:
@@ -77,6 +79,10 @@ class EngineHost:
         self.key: tuple | None = None
         self.error: str | None = None
         self.failed_at = 0.0
+        self.workspace: Path | None = None  # the first workspace folder: whose adapters "auto" uses
+        self.adapter: str | None = None  # id (or file name) of the adapter applied now
+        self._adapter_checked = 0.0
+        self._adapter_failed: Path | None = None
         self._lock = asyncio.Lock()
 
     async def apply(self, opts: Options) -> None:
@@ -85,6 +91,7 @@ class EngineHost:
             key = engine_key(opts)
             if self.completer is not None and key == self.key:
                 self.completer.settings = settings_from(opts)
+                await self._apply_adapter(opts)  # `model.adapter` may have changed
                 return
             self.status("loading", f"loading {opts.engine} engine")
             loop = asyncio.get_running_loop()
@@ -99,8 +106,9 @@ class EngineHost:
             self._drop()
             self.completer = Completer(engine, settings_from(opts), self.on_updated, self.record,
                                        self._engine_state, self.sources)
-            self.key, self.error = key, None
-            self.status("ready", f"{engine.name} ready", model=describe(engine))
+            self.key, self.error, self.adapter, self._adapter_failed = key, None, None, None
+            await self._apply_adapter(opts, announce=False)
+            self.status("ready", self.ready_message(), model=describe(engine))
 
     async def retry(self, opts: Options) -> None:
         """After a failed load, try again now and then (the model file may have appeared or been fixed)."""
@@ -108,6 +116,58 @@ class EngineHost:
             return
         self.key = None
         await self.apply(opts)
+
+    def wanted_adapter(self, opts: Options) -> tuple[str | None, Path | None]:
+        """(id, file) of the adapter the options ask for; (None, None) for the base model."""
+        choice = opts.model.adapter
+        engine = self.completer.engine if self.completer is not None else None
+        if opts.engine == "remote" or choice in ("none", "") or engine is None:
+            return None, None
+        if choice != "auto":
+            path = Path(choice).expanduser()
+            return path.name, path
+        if self.workspace is None:
+            return None, None
+        from tuning import adapters
+
+        found = adapters.active(self.workspace)
+        model = getattr(engine, "model_path", None)
+        if found is None or model is None or found.base_model != model.name:
+            return None, None  # an adapter only fits the model it was trained on
+        return found.id, found.path
+
+    async def sync_adapter(self, opts: Options) -> None:
+        """Hot-swap the adapter when the workspace's active one changed (checked every few seconds)."""
+        if time.monotonic() - self._adapter_checked < ADAPTER_POLL_S or self._lock.locked():
+            return
+        async with self._lock:
+            await self._apply_adapter(opts)
+
+    def ready_message(self) -> str:
+        name = self.completer.engine.name if self.completer is not None else "engine"
+        return f"{name} ready" + (f", adapter {self.adapter}" if self.adapter else "")
+
+    async def _apply_adapter(self, opts: Options, announce: bool = True) -> None:
+        self._adapter_checked = time.monotonic()
+        completer = self.completer
+        engine = completer.engine if completer is not None else None
+        if engine is None or not hasattr(engine, "set_adapter"):
+            return
+        adapter_id, path = self.wanted_adapter(opts)
+        if path == engine.adapter_path or (path is not None and path == self._adapter_failed):
+            return
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(None, engine.set_adapter, path)
+        except TacitError as exc:
+            self._adapter_failed = path
+            self.report(f"adapter not applied, using the model without it: {exc}")
+            return
+        completer.drop_generations()
+        self.adapter = adapter_id
+        log.info("adapter %s applied", adapter_id or "(none)")
+        if announce:
+            self.status("ready", self.ready_message(), model=describe(engine))
 
     def _engine_state(self, state: str, message: str) -> None:
         if state == "error":

@@ -72,9 +72,14 @@ KINDS = ("shown", "accepted", "partiallyAccepted", "dismissed", "typedOver", "re
 MAX_PENDING = 20_000  # events held in memory while the database cannot be written
 
 
+def data_dir() -> Path:
+    """The user's Tacit data directory (`TACIT_DATA` overrides it): event store, filter, adapters."""
+    return Path(os.environ.get("TACIT_DATA") or platformdirs.user_data_dir("tacit"))
+
+
 def default_path() -> Path:
-    """`events.db` in the user's data directory (`TACIT_DATA` overrides the directory)."""
-    return Path(os.environ.get("TACIT_DATA") or platformdirs.user_data_dir("tacit")) / "events.db"
+    """`events.db` in the user's data directory."""
+    return data_dir() / "events.db"
 
 
 def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:

@@ -55,6 +55,8 @@ class LlamaEngine:
         self.last_stats = EngineStats()
         self._lock = threading.Lock()
         self._stop: threading.Event | None = None
+        self._adapter = None  # the llama_adapter_lora applied to the context, if any
+        self.adapter_path: Path | None = None
         # Keep a reference to the ctypes callback for the life of the context.
         self._abort_cb = llama_cpp.ggml_abort_callback(self._should_abort)
         llama_cpp.llama_set_abort_callback(self.llm._ctx.ctx, self._abort_cb, None)
@@ -165,6 +167,31 @@ class LlamaEngine:
                                        shape=(n_vocab,))
         top = float(logits.max())
         return float(logits[token]) - top - float(np.log(np.exp(logits - top).sum()))
+
+    def set_adapter(self, path: Path | None, scale: float = 1.0) -> None:
+        """Apply a LoRA adapter (GGUF) to the loaded model, or remove it (None), without reloading.
+
+        Waits for a generation in progress; the KV cache is dropped, since it was computed with the
+        old weights. A bad adapter file raises ModelError and leaves the current one in place."""
+        llama_cpp = self._llama_cpp
+        with self._lock:
+            new = None
+            if path is not None:
+                check_gguf(path)
+                new = llama_cpp.llama_adapter_lora_init(self.llm._model.model, str(path).encode())
+                if not new:
+                    raise ModelError(f"llama.cpp could not load the adapter {path} (made for another model?)")
+                adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(new)
+                scales = (ctypes.c_float * 1)(scale)
+                if llama_cpp.llama_set_adapters_lora(self.llm._ctx.ctx, adapters, 1, scales) != 0:
+                    llama_cpp.llama_adapter_lora_free(new)
+                    raise ModelError(f"llama.cpp could not apply the adapter {path}")
+            else:
+                llama_cpp.llama_set_adapters_lora(self.llm._ctx.ctx, None, 0, None)
+            if self._adapter is not None:
+                llama_cpp.llama_adapter_lora_free(self._adapter)
+            self._adapter, self.adapter_path = new, path
+            self.llm.n_tokens = 0  # the cached keys and values belong to the old weights
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

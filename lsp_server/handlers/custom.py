@@ -16,6 +16,7 @@ def register(server: TacitServer) -> None:
         return {"state": ls.state, "message": ls.state_message, "engine": ls.options.engine,
                 "model": describe(completer.engine) if completer else None,
                 "family": completer.engine.family if completer else None,
+                "adapter": ls.host.adapter,
                 "latencyMs": ls.last_latency_ms,
                 "index": ls.index_host.index.stats() if ls.index_host.index is not None else None}
 

@@ -8,7 +8,7 @@ from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
-from pygls.workspace import TextDocument
+from pygls.workspace import PositionCodec
 
 from ..engine_host import describe
 from ..pipeline.request import CompletionRequest, Suggestion
@@ -44,12 +44,30 @@ def to_request(ls: TacitServer, params: types.InlineCompletionParams, received: 
                              invoked=invoked, received=received, tree=tree, path=ls.relative_path(uri))
 
 
+def client_position(text: str, offset: int, codec: PositionCodec) -> types.Position:
+    """The client-unit position of a code-point offset into `text`.
+
+    pygls' `client_position_at_offset` maps the end of a last line with no newline to the start of
+    the next (absent) line, which puts ghost text after the end of the document."""
+    offset = max(0, min(offset, len(text)))
+    lines = text.splitlines(True)  # the same line breaks pygls uses when it reads client positions
+    line_start = 0
+    for number, line_text in enumerate(lines):
+        line_end = line_start + len(line_text)
+        if offset < line_end or (offset == line_end and number == len(lines) - 1
+                                 and line_text == line_text.splitlines()[0]):  # no final break
+            in_line = codec.position_to_client_units(
+                [line_text], types.Position(line=0, character=offset - line_start))
+            return types.Position(line=number, character=in_line.character)
+        line_start = line_end
+    return types.Position(line=len(lines), character=0)  # after a final line break
+
+
 def to_lsp(ls: TacitServer, req: CompletionRequest, s: Suggestion) -> types.InlineCompletionList:
     """Convert a suggestion back into client position units, against the text the request was for."""
     codec = ls.workspace.text_documents[unquote(req.uri)].position_codec
-    doc = TextDocument(req.uri, source=req.text, position_codec=codec)
-    start = doc.client_position_at_offset(s.start)
-    end = doc.client_position_at_offset(s.end)
+    start = client_position(req.text, s.start, codec)
+    end = client_position(req.text, s.end, codec)
     item = types.InlineCompletionItem(
         insert_text=s.text, range=types.Range(start=start, end=end),
         command=types.Command(title="Tacit: accepted", command=ACCEPT_COMMAND,
@@ -66,6 +84,7 @@ def register(server: TacitServer) -> None:
         if doc is not None and arrived_at_version not in (-1, doc.version):
             return types.InlineCompletionList(items=[])  # stale: the document changed after the request
         req = to_request(ls, params, received)
+        await ls.host.sync_adapter(ls.options)  # a newly activated adapter is swapped in first
         completer = ls.host.completer
         if completer is None:
             if ls.host.error is not None:  # loading failed: retry in the background, answer now
@@ -109,7 +128,7 @@ def record_of(ls: TacitServer, req: CompletionRequest, s: Suggestion) -> dict:
         "created": time.time(), "workspace": str(ls.roots[0]) if ls.roots else "", "path": req.path,
         "language": req.language_id, "mode": s.mode, "line_prefix": req.text[line_start:req.offset][-200:],
         "prompt": prompt, "sources": s.sources, "model": describe(completer.engine) if completer else "",
-        "adapter": None, "latency_ms": round(s.latency_ms, 1),
+        "adapter": ls.host.adapter, "latency_ms": round(s.latency_ms, 1),
         "features": {"complete": s.complete, "cached": s.from_cache,
                      "recentAcceptRate": ls.signals.recent_accept_rate(),
                      # the engine runs one generation at a time: its stats are this suggestion's unless cached

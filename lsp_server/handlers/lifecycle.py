@@ -64,6 +64,7 @@ def register(server: TacitServer) -> None:
     def initialize(ls: TacitServer, params: types.InitializeParams) -> None:
         apply_options(ls, params.initialization_options)
         ls.roots = workspace_roots(params)
+        ls.host.workspace = ls.roots[0] if ls.roots else None
         ls.open_store()
         if isinstance(params.process_id, int) and psutil.pid_exists(params.process_id):
             watch_parent(ls, params.process_id)

@@ -258,6 +258,13 @@ class Completer:
         self.last_prompt.pop(uri, None)
         self.seq.pop(uri, None)
 
+    def drop_generations(self) -> None:
+        """Forget every generation (the model changed: what they hold would be served stale)."""
+        for gens in self.recent.values():
+            for gen in gens:
+                gen.stop(hard=True)
+        self.recent.clear()
+
     def shutdown(self) -> bool:
         """Stop generating; True when the engine is idle and may be freed."""
         return self.generator.shutdown()

@@ -147,7 +147,8 @@ def test_ghost_text_dismiss_and_accept_in_code_server(mode, model_path, tmp_path
     settings = {**user_settings(tmp_path, log), "tacit.providerHooks": mode == "hooks"}
     (ud / "User" / "settings.json").write_text(json.dumps(settings, indent=1))
     env = {**os.environ, "TACIT_DATA": str(data), "TACIT_CONFIG": str(tmp_path)}
-    common = ["--config", str(tmp_path / "code-server.yaml"), "--user-data-dir", str(ud), "--extensions-dir", str(ud / "ext")]
+    common = ["--config", str(tmp_path / "code-server.yaml"), "--user-data-dir", str(ud),
+              "--extensions-dir", str(ud / "ext")]
 
     install = subprocess.run(["node", str(CODE_SERVER), *common, "--force", "--install-extension", str(VSIX)],
                              env=env, capture_output=True, text=True, timeout=180)
@@ -156,7 +157,7 @@ def test_ghost_text_dismiss_and_accept_in_code_server(mode, model_path, tmp_path
 
     port = free_port()
     flags = ["--enable-proposed-api", "tacit.tacit"] if mode == "hooks" else []
-    server_log = open(out / "code-server.log", "w")
+    server_log = open(out / "code-server.log", "w")  # noqa: SIM115 - closed after the server stops
     proc = code_server("--bind-addr", f"127.0.0.1:{port}", "--auth", "none", *common, "--disable-telemetry",
                        "--disable-update-check", "--disable-workspace-trust", "--disable-getting-started-override",
                        *flags, str(ws), env=env, stdout=server_log, stderr=subprocess.STDOUT)
@@ -182,7 +183,8 @@ def test_ghost_text_dismiss_and_accept_in_code_server(mode, model_path, tmp_path
     # Which provider path the extension took is in its log (the Tacit output channel).
     ext_logs = list(ud.glob("logs/**/*Tacit*.log"))
     ext_log = "\n".join(p.read_text() for p in ext_logs)
-    want = "provider hooks (proposed API inlineCompletionsAdditions): " + ("on" if mode == "hooks" else "off (tacit.providerHooks is off)")
+    want = "provider hooks (proposed API inlineCompletionsAdditions): " + (
+        "on" if mode == "hooks" else "off (tacit.providerHooks is off)")
     assert want in ext_log, f"extension logs {ext_logs}: {ext_log[:2000]}"
 
     # Escape: the suggestion that was shown is recorded as shown, then dismissed.

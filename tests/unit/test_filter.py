@@ -94,4 +94,6 @@ def test_tune_filter_cli_trains_evaluates_and_installs(tmp_path: Path, capsys) -
     report = json.loads(out[: out.rindex("}") + 1])
     assert report["train"] == 160 and report["held_out"]["n"] == 40
     assert Filter.load(tmp_path / "filter.json").threshold > 0
-    assert main(["tune", "model", "--db", str(tmp_path / "events.db")]) == 2  # not built: says so
+    # tune model refuses a workspace that is not there, with a message rather than a traceback
+    assert main(["tune", "model", "--workspace", str(tmp_path / "nowhere")]) == 2
+    assert "no workspace folder" in capsys.readouterr().err

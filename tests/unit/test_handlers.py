@@ -3,9 +3,9 @@
 import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
-from pygls.workspace import Workspace
+from pygls.workspace import PositionCodec, Workspace
 
-from lsp_server.handlers.inline_completion import to_lsp, to_request
+from lsp_server.handlers.inline_completion import client_position, to_lsp, to_request
 from lsp_server.pipeline.request import Suggestion
 from lsp_server.server import create_server
 
@@ -76,3 +76,16 @@ def test_did_change_keeps_the_syntax_tree_in_step():
     doc = ls.syntax_docs["file:///work/my project/a.py"]
     assert doc.text == ls.workspace.get_text_document(URI).source
     assert "foo(1" in doc.text and str(doc.tree.root_node).startswith("(module")
+
+
+@pytest.mark.parametrize("text,offset,expected", [
+    ("a\n    return ", 13, (1, 11)),  # end of a last line with no final newline stays on that line
+    ("a\n    return \n", 14, (2, 0)),  # after a final newline: the empty last line
+    ("a\r\nb", 4, (1, 1)),
+    ("a\r\nb", 1, (0, 1)),
+    ("😀x", 1, (0, 2)),  # UTF-16: the emoji is two units
+    ("", 0, (0, 0)),
+])
+def test_client_position_of_offsets_at_line_and_document_ends(text, offset, expected):
+    pos = client_position(text, offset, PositionCodec(types.PositionEncodingKind.Utf16))
+    assert (pos.line, pos.character) == expected

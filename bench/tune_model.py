@@ -1,0 +1,193 @@
+"""Does `tacit tune model` make the model better on a codebase? Base vs tuned, side by side, one run.
+
+    python bench/tune_model.py --repo PATH|NAME [--other PATH|NAME] [--holes N] [--minutes M] [--steps S]
+
+1. Files of the repository are split by a stable hash of their path (`tuning.dataset.held_out`):
+   the adapter trains on the others only (the workspace's own code, cut into FIM holes).
+2. Evaluation holes (the rest of a line, from a cursor inside it) are cut from the held-out files,
+   and from another repository that training never saw at all (it must not get worse there).
+3. One engine serves every hole twice: without the adapter and with it (hot-swapped in with
+   `LlamaEngine.set_adapter`, as the server does), greedy decoding, prompts rendered exactly as in
+   training and in the server (the file header, FIM prefix and one line of suffix).
+
+Writes bench/results/tune_model-<repo>.json (base_exact_match, tuned_exact_match,
+other_repo_base_exact_match, other_repo_tuned_exact_match, train_minutes, examples, ...) and a PNG.
+NAME is one of the pinned repositories of bench/repo_eval.py (fetched from PyPI on first use).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from context import prompt as prompts  # noqa: E402
+from lsp_server import models  # noqa: E402
+from lsp_server.engines.base import GenOptions  # noqa: E402
+from tuning.dataset import TRAIN_PROMPT, held_out, holes, render, source_files, workspace_examples  # noqa: E402
+from tuning.metrics import similarity  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+EVAL_OPTS = TRAIN_PROMPT  # evaluation prompts are shaped like the training ones
+
+
+def repository(spec: str) -> Path:
+    """A checkout path, or the name of a pinned repository (fetched once)."""
+    path = Path(spec)
+    if path.is_dir():
+        return path.resolve()
+    import repo_eval
+
+    if spec not in repo_eval.PINNED:
+        raise SystemExit(f"{spec}: not a directory nor one of {', '.join(repo_eval.PINNED)}")
+    return repo_eval.fetch(spec, repo_eval.default_cache())
+
+
+def eval_holes(root: Path, template: prompts.Template, n: int, seed: int, only_held_out: bool,
+               language: str) -> list[dict]:
+    """`n` rest-of-line holes from the repository's files (only the held-out ones if asked), seeded."""
+    rng = random.Random(seed)
+    files = [(rel, lang, text) for rel, lang, text in source_files(root)
+             if lang == language and (held_out(rel) or not only_held_out)]
+    if not files:
+        raise SystemExit(f"no {language} files to cut holes from in {root}")
+    out = []
+    per_file = max(1, -(-n // len(files)))
+    for rel, lang, text in files:
+        for start, end in holes(text, rng, per_file, line_share=1.0):
+            truth = text[start:end]
+            if len(truth.strip()) < 2:
+                continue
+            out.append({"path": rel, "truth": truth,
+                        "prompt": render(template, root.name, rel, lang, text[:start], text[end:], EVAL_OPTS)})
+    rng.shuffle(out)
+    out = sorted(out[:n], key=lambda h: (h["path"], len(h["prompt"])))  # neighbours share KV-cache prefixes
+    return out
+
+
+def complete_line(engine, prompt: str) -> str:
+    """Greedy completion of the rest of the line."""
+    stop = threading.Event()
+    text = ""
+    for piece in engine.generate(prompt, GenOptions(max_tokens=48), stop):
+        text += piece
+        if "\n" in text:
+            stop.set()
+            break
+    return text.split("\n", 1)[0]
+
+
+def score(engine, hs: list[dict], label: str) -> dict:
+    exact, sims = 0, []
+    t0 = time.monotonic()
+    for i, h in enumerate(hs):
+        got = complete_line(engine, h["prompt"])
+        want = h["truth"].split("\n", 1)[0]
+        exact += got.strip() == want.strip()
+        sims.append(similarity(got.strip(), want.strip()))
+        print(f"\r  {label}: {i + 1}/{len(hs)} exact {exact}", end="", flush=True)
+    print()
+    return {"n": len(hs), "exact_match": round(exact / len(hs), 3) if hs else None,
+            "edit_similarity": round(sum(sims) / len(sims), 3) if sims else None,
+            "minutes": round((time.monotonic() - t0) / 60, 2)}
+
+
+def plot(report: dict, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [f"{report['repo']}\n(held-out files)", f"{report['other_repo']}\n(never trained on)"]
+    base = [report["base_exact_match"], report["other_repo_base_exact_match"]]
+    tuned = [report["tuned_exact_match"], report["other_repo_tuned_exact_match"]]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    xs = range(len(labels))
+    ax.bar([x - 0.2 for x in xs], base, 0.4, label="base model")
+    ax.bar([x + 0.2 for x in xs], tuned, 0.4, label=f"tuned ({report['examples']} examples, "
+                                                   f"{report['train_minutes']:.0f} min)")
+    ax.set_xticks(list(xs), labels)
+    ax.set_ylabel("exact match (rest of line)")
+    ax.set_title(f"tacit tune model: {report['model']}")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--repo", required=True, help="a checkout, or a pinned name from bench/repo_eval.py")
+    ap.add_argument("--other", default="requests", help="a repository the adapter never sees")
+    ap.add_argument("--language", default="python")
+    ap.add_argument("--holes", type=int, default=80, help="holes per repository")
+    ap.add_argument("--minutes", type=float, default=20.0, help="training time budget")
+    ap.add_argument("--steps", type=int, default=400)
+    ap.add_argument("--lr", type=float, default=3e-4)
+    ap.add_argument("--rank", type=int, default=16)
+    ap.add_argument("--top-layers", type=int, default=8, help="LoRA on the last N layers (0: all)")
+    ap.add_argument("--per-file", type=int, default=20, help="training holes per file")
+    ap.add_argument("--model", help="model name or GGUF path (default: the default model)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--adapter", type=Path, help="evaluate this adapter instead of training one")
+    args = ap.parse_args()
+
+    from tqdm import tqdm
+
+    from lsp_server.engines.llama import LlamaEngine
+    from tuning.adapt import TrainConfig, tune
+
+    repo, other = repository(args.repo), repository(args.other)
+    path = models.resolve_model(args.model)
+    template = prompts.template_for(models.family_of(path))
+    name = repo.name
+    cache = models.cache_dir().parent / "bench-adapters"
+    cache.mkdir(parents=True, exist_ok=True)
+    report: dict = {"repo": name, "other_repo": other.name, "model": path.name, "seed": args.seed}
+    if args.adapter is None:
+        examples = workspace_examples(repo, template, per_file=args.per_file, seed=args.seed, split="train")
+        adapter = cache / f"{name}-{path.stem}.gguf"
+        cfg = TrainConfig(steps=args.steps, minutes=args.minutes, lr=args.lr, rank=args.rank, seed=args.seed,
+                          top_layers=args.top_layers)
+        trained = tune(path, examples, adapter, cfg, bar=lambda **kw: tqdm(file=sys.stderr, **kw))
+        report.update(train_minutes=round(trained["minutes"], 2), load_minutes=round(trained["load_minutes"], 2),
+                      examples=trained["examples_used"], examples_seen=trained["examples_seen"],
+                      steps=trained["steps"], loss_first=trained["loss_first"], loss_last=trained["loss_last"],
+                      train_config=trained["config"], device=trained["device"])
+    else:
+        adapter = args.adapter
+        report.update(train_minutes=None, examples=None)
+    hs = eval_holes(repo, template, args.holes, args.seed + 1, True, args.language)
+    hs_other = eval_holes(other, template, args.holes, args.seed + 2, False, args.language)
+    engine = LlamaEngine(path, n_ctx=2048)
+    results = {}
+    for label, use in (("base", None), ("tuned", adapter)):
+        engine.set_adapter(use)
+        results[label] = {"repo": score(engine, hs, f"{label} {name}"),
+                          "other": score(engine, hs_other, f"{label} {other.name}")}
+    engine.close()
+    report.update(
+        base_exact_match=results["base"]["repo"]["exact_match"],
+        tuned_exact_match=results["tuned"]["repo"]["exact_match"],
+        other_repo_base_exact_match=results["base"]["other"]["exact_match"],
+        other_repo_tuned_exact_match=results["tuned"]["other"]["exact_match"],
+        holes=len(hs), other_holes=len(hs_other), details=results)
+    b, t = report["base_exact_match"], report["tuned_exact_match"]
+    report["relative_gain"] = round((t - b) / b, 3) if b else None
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"tune_model-{name}.json"
+    out.write_text(json.dumps(report, indent=1) + "\n")
+    plot(report, out.with_suffix(".png"))
+    print(json.dumps({k: v for k, v in report.items() if k not in ("details", "train_config")}, indent=1))
+    print(f"wrote {out} and {out.with_suffix('.png').name}")
+
+
+if __name__ == "__main__":
+    main()

@@ -119,6 +119,9 @@ class LlamaTokenizer:
     def __call__(self, text: str) -> list[int]:
         return self.llm.tokenize(text.encode("utf-8", "replace"), add_bos=False, special=True)
 
+    def close(self) -> None:
+        self.llm.close()
+
 
 def encode(examples: list[Example], tokenize: Callable[[str], list[int]], max_tokens: int
            ) -> tuple[list[tuple[list[int], list[int]]], int]:
@@ -260,6 +263,7 @@ def tune(gguf_path: Path, examples: list[Example], out: Path, cfg: TrainConfig,
     t0 = time.monotonic()
     tokenize = LlamaTokenizer(gguf_path)
     data, skipped = encode(examples, tokenize, cfg.max_tokens)
+    tokenize.close()
     progress(f"examples: {len(data)} ({skipped} longer than {cfg.max_tokens} tokens skipped)")
     model = load_base(gguf_path, device, progress)
     load_minutes = (time.monotonic() - t0) / 60

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,7 @@ from lsp_server.engines.base import GenOptions
 from lsp_server.engines.llama import LlamaEngine
 from tuning import adapters
 
+ROOT = Path(__file__).resolve().parents[2]
 SECRET = "zebra-quartz-77"  # what the workspace says and the base model cannot guess
 PROMPT = '<|repo_name|>farm\n<|file_sep|>new_module.py\n<|fim_prefix|>import os\n\nMAGIC_WORD = "' \
          '<|fim_suffix|>\n<|fim_middle|>'
@@ -134,3 +136,36 @@ async def test_the_running_server_hot_swaps_and_rolls_back(trained, model_path):
         assert status.adapter is None and SECRET not in again
     finally:
         await client.close()
+
+
+def test_the_training_model_is_the_served_model(model_path):
+    """transformers' dequantized copy of the GGUF predicts what llama.cpp predicts (same tokens, same
+    log-probabilities), so an adapter trained on one fits the other."""
+    import numpy as np
+    import torch
+
+    from tuning.adapt import LlamaTokenizer, load_base
+
+    text = (ROOT / "tuning" / "metrics.py").read_text()[:600]
+    tokenize = LlamaTokenizer(model_path)
+    ids = tokenize(text)
+    tokenize.close()
+    import llama_cpp
+
+    llm = llama_cpp.Llama(str(model_path), n_ctx=1024, logits_all=True, verbose=False)
+    try:
+        llm.eval(ids)
+        served = np.array(llm.scores[: len(ids) - 1])
+    finally:
+        llm.close()
+    model = load_base(model_path, "cpu", progress=lambda m: None)
+    with torch.no_grad():
+        trained = model(input_ids=torch.tensor([ids])).logits[0, :-1].float().numpy()
+
+    def mean_logprob(logits):
+        z = logits - logits.max(-1, keepdims=True)
+        z -= np.log(np.exp(z).sum(-1, keepdims=True))
+        return float(np.mean(z[np.arange(len(ids) - 1), ids[1:]]))
+
+    assert abs(mean_logprob(served) - mean_logprob(trained)) < 0.05
+    assert np.mean(served.argmax(-1) == trained.argmax(-1)) > 0.95

@@ -112,8 +112,9 @@ def plot(report: dict, out: Path) -> None:
     fig, ax = plt.subplots(figsize=(6, 4))
     xs = range(len(labels))
     ax.bar([x - 0.2 for x in xs], base, 0.4, label="base model")
-    ax.bar([x + 0.2 for x in xs], tuned, 0.4, label=f"tuned ({report['examples']} examples, "
-                                                   f"{report['train_minutes']:.0f} min)")
+    seen = report.get("examples_seen")
+    ax.bar([x + 0.2 for x in xs], tuned, 0.4, label=f"tuned ({seen} of {report['examples']} examples seen, "
+                                                   f"{report['train_minutes']:.0f} min)" if seen else "tuned")
     ax.set_xticks(list(xs), labels)
     ax.set_ylabel("exact match (rest of line)")
     ax.set_title(f"tacit tune model: {report['model']}")

@@ -70,15 +70,17 @@ class IndexHost:
             if progress is not None:
                 loop.call_soon_threadsafe(progress.end, token, types.WorkDoneProgressEnd(
                     message=f"{stats.get('files', 0)} files indexed"))
-            if watch and complete and not self._stop.is_set() and self.index is not None:
-                self.watcher = IndexWatcher(self.index)
-                try:
-                    self.watcher.start()
-                except OSError as exc:  # e.g. inotify limits
-                    log.warning("file watching unavailable: %s", exc)
-                    self.watcher = None
             self.ready.set()
 
+        # The watcher starts before the build: a file changed while the workspace is being indexed (or
+        # right after the index reports complete) is re-read, not missed.
+        if watch:
+            self.watcher = IndexWatcher(self.index)
+            try:
+                self.watcher.start()
+            except OSError as exc:  # e.g. inotify limits
+                log.warning("file watching unavailable: %s", exc)
+                self.watcher = None
         self.index.build_in_background(on_progress, self._stop.is_set, on_done)
 
     def shutdown(self) -> None:

@@ -14,15 +14,18 @@ editor-unit:
 include editor-clients/neovim/neovim.mk
 include editor-clients/vscode/vscode.mk
 
-# llama.cpp is built for this CPU's vector extensions, but never with AMX: ggml's AMX path crashes in
-# the first decode on some virtual machines that advertise it (seen on this project's machines). A
-# wheel built earlier with AMX (pip caches it) is detected and rebuilt.
-CPU_FLAGS := $(shell grep -m1 -o -w 'avx2\|fma\|f16c\|bmi2\|avx_vnni\|avx512f\|avx512vbmi\|avx512_vnni\|avx512_bf16' /proc/cpuinfo 2>/dev/null | sort -u)
+# llama.cpp is built natively (-march=native), except on a CPU that advertises AMX: ggml's AMX path
+# crashes in the first decode on some virtual machines (seen on this project's machines), so there it
+# is built for the CPU's AVX/AVX-512 extensions without AMX. A wheel built earlier with AMX (pip caches
+# it) is detected and rebuilt.
+CPU_FLAGS := $(shell grep -m1 -o -w 'avx2\|fma\|f16c\|bmi2\|avx_vnni\|avx512f\|avx512vbmi\|avx512_vnni\|avx512_bf16\|amx_int8' /proc/cpuinfo 2>/dev/null | sort -u)
 GGML_FLAG = $(if $(filter $(1),$(CPU_FLAGS)),-D$(2)=ON)
+ifneq ($(filter amx_int8,$(CPU_FLAGS)),)
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON $(call GGML_FLAG,avx2,GGML_AVX2) $(call GGML_FLAG,fma,GGML_FMA) \
 	$(call GGML_FLAG,f16c,GGML_F16C) $(call GGML_FLAG,bmi2,GGML_BMI2) $(call GGML_FLAG,avx_vnni,GGML_AVX_VNNI) \
 	$(call GGML_FLAG,avx512f,GGML_AVX512) $(call GGML_FLAG,avx512vbmi,GGML_AVX512_VBMI) \
 	$(call GGML_FLAG,avx512_vnni,GGML_AVX512_VNNI) $(call GGML_FLAG,avx512_bf16,GGML_AVX512_BF16)
+endif
 LLAMA_CPP := $(shell sed -n 's/.*"\(llama-cpp-python\)\[server\]\(==[0-9.]*\)".*/\1\2/p' pyproject.toml)
 
 $(STAMP): pyproject.toml

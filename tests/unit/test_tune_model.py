@@ -82,6 +82,14 @@ def test_accepted_examples_keep_only_kept_suggestions_with_prompts():
     assert [e.completion for e in got] == ["return x + 1<|endoftext|>", "return"]
 
 
+def test_accepted_examples_put_back_the_indentation_the_prompt_left_out():
+    recs = [record(features={"promptIndent": "    "}), record(features='{"promptIndent": "\\t"}'),
+            record(features={"promptIndent": ""})]
+    got = accepted_examples(recs, QWEN)
+    assert [e.completion for e in got] == ["    return x + 1<|endoftext|>", "\treturn x + 1<|endoftext|>",
+                                           "return x + 1<|endoftext|>"]
+
+
 def test_encode_masks_the_prompt_and_skips_long_examples():
     tok = lambda s: [ord(c) for c in s]  # noqa: E731
     data, skipped = encode([Example("ab", "cd", "workspace", "x"), Example("a" * 50, "b", "workspace", "y")], tok, 10)

@@ -1,0 +1,56 @@
+"""Indentation healing: the prompt stops at the line start, the model's indentation is taken off again."""
+
+import pytest
+
+from lsp_server.pipeline import indent
+
+
+def split(marked: str) -> tuple[str, int]:
+    return marked.replace("<CURSOR>", ""), marked.index("<CURSOR>")
+
+
+@pytest.mark.parametrize("marked,expected", [
+    ("def f():\n    <CURSOR>\n", "    "),
+    ("def f():\n\t\t<CURSOR>x\n", "\t\t"),
+    ("    <CURSOR>", "    "),  # first line of the file
+    ("def f():\n    x<CURSOR>\n", ""),  # code before the cursor
+    ("def f():\n<CURSOR>\n", ""),  # nothing before the cursor
+    ("a = 1\n  b <CURSOR>", ""),
+])
+def test_before_is_the_indentation_only_when_nothing_else_precedes_the_cursor(marked, expected):
+    text, offset = split(marked)
+    assert indent.before(text, offset) == expected
+
+
+def test_cut_removes_the_indentation_and_moves_the_cursor_to_the_line_start():
+    text, offset = split("class A:\n    def f(self):\n        <CURSOR>pass\n")
+    new_text, new_offset, ind = indent.cut(text, offset)
+    assert ind == "        "
+    assert new_text == "class A:\n    def f(self):\npass\n"
+    assert new_text[:new_offset].endswith("):\n") and new_text[new_offset:].startswith("pass")
+    assert indent.cut("x = 1\nfoo", 9) == ("x = 1\nfoo", 9, "")
+
+
+@pytest.mark.parametrize("lines,ind,expected", [
+    (["    return x\n", "y\n"], "    ", ["return x\n", "y\n"]),  # the cursor's indentation comes off
+    (["        x = 1\n", "    y\n"], "    ", ["    x = 1\n", "    y\n"]),  # deeper: the extra stays
+    (["return x"], "        ", ["return x"]),  # shallower or none: the content, at the cursor
+    (["  return x\n"], "    ", ["return x\n"]),
+    (["\n", "    x\n"], "    ", []),  # an empty first line: nothing to show on this line
+    (["    x\n"], "", ["    x\n"]),  # nothing was cut: unchanged
+    ([], "    ", []),
+])
+def test_strip_makes_the_first_line_start_at_the_cursor(lines, ind, expected):
+    assert list(indent.strip(iter(lines), ind)) == expected
+
+
+def test_strip_is_lazy():
+    pulled = []
+
+    def source():
+        for line in ["    a\n", "b\n", "c\n"]:
+            pulled.append(line)
+            yield line
+
+    stream = indent.strip(source(), "    ")
+    assert next(stream) == "a\n" and pulled == ["    a\n"]

@@ -26,7 +26,9 @@ Each configuration (`prefix`, `suffix`, `crossfile`, `all`: see `configs()`) bui
 `context.assemble.build`, as the server does; context build time and prompt tokens are measured
 for every hole. The model runs on a seeded subsample (`--holes` per configuration, stratified by
 kind), one configuration after the other, holes in file and offset order so consecutive prompts
-share their prefix in the KV cache. Output goes through the server's stop rules: the first line for
+share their prefix in the KV cache. As in the server, a cursor after nothing but indentation has its
+prompt stop at the line start (the model writes the indentation, taken off its first line again:
+`lsp_server.pipeline.indent`). Output goes through the server's stop rules: the first line for
 line and api holes; block_end, max_lines, stop_at_suffix and repeated_lines for block holes.
 Metrics: exact match (trailing whitespace stripped; block holes compare their non-blank lines,
 right-stripped) and edit similarity = 1 - Levenshtein distance / max(len) of the same strings.
@@ -47,6 +49,7 @@ left out), holes are still cut in the repository only.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import random
@@ -76,6 +79,7 @@ from context import assemble, syntax  # noqa: E402
 from context import prompt as prompts  # noqa: E402
 from context.index import WorkspaceIndex  # noqa: E402
 from context.workspace_files import WorkspaceFiles  # noqa: E402
+from lsp_server.pipeline import indent  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -620,8 +624,10 @@ def build_prompts(ws: Workspace, holes: list[Hole], cfgs: dict[str, assemble.Con
                 src = assemble.Sources(index=ws.index, documents=docs, tree=tree, repo_name=ws.name)
                 anchor = anchors.get((name, hole.path))
                 t0 = time.perf_counter()
-                prompt, _ = assemble.build(template, document, hole.start, hole.path, ws.language, cfg, src,
+                text, offset, ind = indent.cut(document, hole.start)  # as the server heals indentation
+                prompt, _ = assemble.build(template, text, offset, hole.path, ws.language, cfg, src,
                                            opts, count_tokens, anchor=anchor)
+                prompt = dataclasses.replace(prompt, indent=ind)
                 ms = (time.perf_counter() - t0) * 1000
                 anchors[(name, hole.path)] = prompt.prefix_start
                 out[name] = Built(prompt if keep is None or hole.id in keep else None, ms,
@@ -677,12 +683,17 @@ def pct(values: list[float], q: float) -> float | None:
 # ---- the model
 
 
-def pick_for_model(holes: list[Hole], n: int, seed: int) -> set[str]:
-    """A seeded subsample of `n` holes, stratified by kind (an even share each, the rest in order)."""
+def pick_for_model(holes: list[Hole], n: int | dict[str, int], seed: int) -> set[str]:
+    """A seeded subsample of holes, stratified by kind.
+
+    `n` is a total (an even share per kind, the rest in kind order) or a count per kind.
+    """
     rng = random.Random(f"repo-eval-model:{seed}")
     by_kind = {k: sorted((h for h in holes if h.kind == k), key=lambda h: h.id) for k in KINDS}
     for pool in by_kind.values():
         rng.shuffle(pool)
+    if isinstance(n, dict):
+        return {h.id for k in KINDS for h in by_kind[k][len(by_kind[k]) - min(n.get(k, 0), len(by_kind[k])):]}
     chosen: list[Hole] = []
     while len(chosen) < min(n, len(holes)):
         for k in KINDS:
@@ -700,7 +711,7 @@ def complete(engine, template: prompts.Template, prompt: prompts.Prompt, hole: H
     options = GenOptions(max_tokens=max_tokens, stop=list(template.stops), head_chars=prompt.head_chars)
     pieces = engine.generate(prompt.text, options, threading.Event())
     try:
-        stream = filters.lines(filters.stop_strings(pieces, list(template.stops)))
+        stream = indent.strip(filters.lines(filters.stop_strings(pieces, list(template.stops))), prompt.indent)
         if hole.kind != "block":
             return "".join(filters.first_line(stream))
         suffix = document[hole.start:]
@@ -868,7 +879,7 @@ def run_repo(name: str, args: argparse.Namespace, engine, template: prompts.Temp
         "seed": args.seed, "holes": {**{k: counts.get(k, 0) for k in KINDS}, "total": len(holes)},
         "holes_with_model_runs_per_config": summary[args.configs[0]]["all"]["model_n"],
         "model": getattr(engine, "model_path", None) and engine.model_path.name,
-        "template": template.name, "prefix_chars": args.prefix_chars,
+        "template": template.name, "prefix_chars": args.prefix_chars, "indent_healing": True,
         "api_hole": "rest of the line right after the call's opening parenthesis (the callee is visible)",
         "block_hole": f"function body after header and docstring, 2-{args.block_lines} lines, cursor at its indent",
         "exact_match_rule": "trailing whitespace stripped; block holes: non-blank lines, right-stripped",
@@ -905,6 +916,19 @@ def parse_cut(text: str) -> dict[str, int]:
     return cut
 
 
+def parse_model_holes(text: str) -> int | dict[str, int]:
+    """`24` (a total, shared evenly between kinds) or `api=40,line=10,block=10` (per kind)."""
+    if "=" not in text:
+        return int(text)
+    counts = {k: 0 for k in KINDS}
+    for part in filter(None, text.split(",")):
+        kind, _, n = part.partition("=")
+        if kind not in KINDS:
+            raise argparse.ArgumentTypeError(f"unknown hole kind {kind!r}")
+        counts[kind] = int(n)
+    return counts
+
+
 def parse_configs(text: str) -> list[str]:
     names = [c.strip() for c in text.split(",") if c.strip()]
     unknown = [n for n in names if n not in configs()]
@@ -917,7 +941,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repo", required=True, help="a pinned package, 'all' (the five Python ones) or a folder")
     parser.add_argument("--lang", default=None, help="languageId holes are cut in (default: the repo's main one)")
-    parser.add_argument("--holes", type=int, default=24, help="holes with model runs per configuration")
+    parser.add_argument("--holes", type=parse_model_holes, default=24,
+                        help="holes with model runs per configuration: a total shared by the kinds (24) "
+                             "or a count per kind (api=40,line=10,block=10)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--configs", type=parse_configs, default=list(configs()))
     parser.add_argument("--model", default=None, help="model name or GGUF path (default: the user's default)")

@@ -1,7 +1,7 @@
 """Indentation healing: when the cursor sits after nothing but indentation, the model writes it.
 
-An editor leaves the cursor after the indentation of a new line (Enter, auto-indent), and that is
-the most common place to ask for a suggestion. A prompt that ends in those spaces ends in the
+An editor leaves the cursor after the indentation of a new, empty line (Enter, auto-indent), and
+that is the most common place to ask for a suggestion. A prompt that ends in those spaces ends in the
 middle of what the tokenizer would have made one token (BPE tokenizers attach the last space to
 the following word: `"   " + " def"`), so the model, having never seen the spaces end there,
 often writes another indentation level (`    def` after four spaces: eight in all). Measured on
@@ -20,10 +20,17 @@ from collections.abc import Iterable, Iterator
 
 
 def before(text: str, offset: int) -> str:
-    """The indentation before the cursor when that is all the line holds before it, else ""."""
+    """The indentation before the cursor when that is all the line holds, else "".
+
+    A line with text after the cursor is left alone: the model, writing from the line start,
+    would often begin with a line break to keep that text on its own line, leaving nothing to show.
+    """
     start = text.rfind("\n", 0, offset) + 1
     indent = text[start:offset]
-    return "" if indent.strip() else indent
+    end = text.find("\n", offset)
+    if indent.strip() or text[offset: end if end >= 0 else len(text)].strip():
+        return ""
+    return indent
 
 
 def cut(text: str, offset: int) -> tuple[str, int, str]:

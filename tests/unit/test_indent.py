@@ -11,7 +11,10 @@ def split(marked: str) -> tuple[str, int]:
 
 @pytest.mark.parametrize("marked,expected", [
     ("def f():\n    <CURSOR>\n", "    "),
-    ("def f():\n\t\t<CURSOR>x\n", "\t\t"),
+    ("def f():\n\t\t<CURSOR>\n", "\t\t"),
+    ("def f():\n    <CURSOR>  \n", "    "),  # only whitespace after the cursor
+    ("def f():\n    <CURSOR>return 1\n", ""),  # text after the cursor on its line: left alone
+    ("def f():\n    <CURSOR>    # comment\n", ""),
     ("    <CURSOR>", "    "),  # first line of the file
     ("def f():\n    x<CURSOR>\n", ""),  # code before the cursor
     ("def f():\n<CURSOR>\n", ""),  # nothing before the cursor
@@ -23,11 +26,11 @@ def test_before_is_the_indentation_only_when_nothing_else_precedes_the_cursor(ma
 
 
 def test_cut_removes_the_indentation_and_moves_the_cursor_to_the_line_start():
-    text, offset = split("class A:\n    def f(self):\n        <CURSOR>pass\n")
+    text, offset = split("class A:\n    def f(self):\n        <CURSOR>\n    pass\n")
     new_text, new_offset, ind = indent.cut(text, offset)
     assert ind == "        "
-    assert new_text == "class A:\n    def f(self):\npass\n"
-    assert new_text[:new_offset].endswith("):\n") and new_text[new_offset:].startswith("pass")
+    assert new_text == "class A:\n    def f(self):\n\n    pass\n"
+    assert new_text[:new_offset].endswith("):\n") and new_text[new_offset:].startswith("\n    pass")
     assert indent.cut("x = 1\nfoo", 9) == ("x = 1\nfoo", 9, "")
 
 

@@ -6,8 +6,9 @@ Enter), the rest of the line hidden. Seeded and deterministic. Each hole is comp
 same engine, side by side:
 
 - `plain`: the prompt ends with the indentation (what the server did before);
-- `healed`: the prompt stops at the line start and the model's first line loses the cursor's
-  indentation again (`lsp_server.pipeline.indent`, what the server does now).
+- `healed`: the prompt leaves out the indentation's last character, which the model writes as the
+  start of its first token and which is taken off again (`lsp_server.pipeline.indent`, what the
+  server does now).
 
 Both use the server's template, a 3,000-character prefix and its short suffix, and the server's
 stop strings; the first line is compared with the truth. Metrics per variant: exact match, edit

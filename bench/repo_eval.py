@@ -27,8 +27,8 @@ Each configuration (`prefix`, `suffix`, `crossfile`, `all`: see `configs()`) bui
 for every hole. The model runs on a seeded subsample (`--holes` per configuration, stratified by
 kind), one configuration after the other, holes in file and offset order so consecutive prompts
 share their prefix in the KV cache. As in the server, a cursor after nothing but indentation has its
-prompt stop at the line start (the model writes the indentation, taken off its first line again:
-`lsp_server.pipeline.indent`). Output goes through the server's stop rules: the first line for
+prompt leave out the indentation's last character (the model writes it, and it is taken off its
+first line again: `lsp_server.pipeline.indent`). Output goes through the server's stop rules: the first line for
 line and api holes; block_end, max_lines, stop_at_suffix and repeated_lines for block holes.
 Metrics: exact match (trailing whitespace stripped; block holes compare their non-blank lines,
 right-stripped) and edit similarity = 1 - Levenshtein distance / max(len) of the same strings.

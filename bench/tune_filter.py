@@ -53,6 +53,7 @@ RESULTS = ROOT / "bench" / "results"
 TARGET_REDUCTION = 0.30
 TARGET_KEPT = 0.95
 PREFIX_CHARS = 3000  # as `python -m tuning.simulate` runs the server
+SIMULATOR = 2  # bumped when the simulated developer changes: cached stores of an older one are not reused
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "build", "dist", "__pycache__"}
 
 
@@ -81,7 +82,7 @@ def main_suffixes(repo: Path) -> tuple[str, ...]:
 def cache_key(label: str, source: Path, version: str | None, files: int, lines: int, seed: int,
               model: str) -> str:
     """A file-name-safe key for one repository's simulated store under given settings."""
-    settings = json.dumps([str(source), version, files, lines, seed, model, PREFIX_CHARS])
+    settings = json.dumps([str(source), version, files, lines, seed, model, PREFIX_CHARS, SIMULATOR])
     digest = hashlib.sha256(settings.encode()).hexdigest()[:12]
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
     return f"{safe}-f{files}-l{lines}-s{seed}-{digest}"

@@ -85,9 +85,9 @@ def holes(text: str, rng: random.Random, n: int, block_lines: int = 4,
         if rng.random() < line_share:  # rest of the line, from a cursor after the indentation
             indent = len(text[s:e]) - len(text[s:e].lstrip())
             cursor = rng.randint(s + indent, max(s + indent, e - 1))
-            # right after the indentation, the server's prompt stops at the line start and the model
-            # writes the indentation (lsp_server/pipeline/indent.py): the hole does the same
-            yield (s if cursor == s + indent else cursor), e
+            # right after the indentation, the server's prompt leaves out its last character, which the
+            # model writes (lsp_server/pipeline/indent.py): the hole does the same
+            yield (cursor - 1 if indent and cursor == s + indent else cursor), e
         else:  # whole lines from this line's start
             last = min(len(lines) - 1, k + rng.randint(0, block_lines - 1))
             yield s, lines[last][1]

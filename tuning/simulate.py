@@ -152,6 +152,10 @@ async def retype(client: TacitClient, path: Path, uri: str, dev: Developer, rng:
     first = rng.choice(candidates) if candidates else 0
     cut_start = sum(len(ln) for ln in lines[:first])
     cut_end = cut_start + sum(len(ln) for ln in lines[first:first + dev.lines])
+    # The region is typed into an empty line, as after Enter: its last line break stays in the document,
+    # so the code after the region starts on the next line rather than right after the cursor.
+    if source[cut_start:cut_end].endswith("\n"):
+        cut_end -= 1
     region = source[cut_start:cut_end]
     editor = Editor(client, uri, source[:cut_start] + source[cut_end:], LANGUAGES.get(path.suffix, "plaintext"))
     cursor, typed = cut_start, 0  # typed: how much of the region is in the document

@@ -123,8 +123,8 @@ def record_of(ls: TacitServer, req: CompletionRequest, s: Suggestion) -> dict:
     if ls.options.signals.store_prompts and completer is not None:
         sid, last = completer.last_prompt.get(req.uri, (None, None))
         if sid == s.id and last is not None:
-            # the prompt stops at the line start when the cursor follows indentation only: the
-            # suggestion then continues `indent` + text (tuning needs the pair to fit together)
+            # after indentation only, the prompt leaves out its last character: the model's output
+            # continues `indent` + text (tuning needs the pair to fit together)
             prompt, indent = last.text, last.indent
     line_start = req.text.rfind("\n", 0, req.offset) + 1
     row = {

@@ -126,7 +126,7 @@ class Completer:
         s = self.settings
         block = self.blocks.get(req.uri)
         opts = self.prompt_opts.get(req.uri, s.prompt)
-        text, offset, indent = indentation.cut(req.text, req.offset)  # the model writes the indentation
+        text, offset, indent = indentation.cut(req.text, req.offset)  # never end mid-token in the indentation
         while True:
             prompt, block = assemble.build(
                 self.template, text, offset, req.path or req.uri.rsplit("/", 1)[-1], req.language_id,

@@ -1,4 +1,4 @@
-"""Indentation healing: the prompt stops at the line start, the model's indentation is taken off again."""
+"""Indentation healing: the prompt leaves out the indentation's last character, the model writes it."""
 
 import pytest
 
@@ -25,35 +25,37 @@ def test_before_is_the_indentation_only_when_nothing_else_precedes_the_cursor(ma
     assert indent.before(text, offset) == expected
 
 
-def test_cut_removes_the_indentation_and_moves_the_cursor_to_the_line_start():
+def test_cut_leaves_out_the_last_indentation_character():
     text, offset = split("class A:\n    def f(self):\n        <CURSOR>\n    pass\n")
-    new_text, new_offset, ind = indent.cut(text, offset)
-    assert ind == "        "
-    assert new_text == "class A:\n    def f(self):\n\n    pass\n"
-    assert new_text[:new_offset].endswith("):\n") and new_text[new_offset:].startswith("\n    pass")
+    new_text, new_offset, cut = indent.cut(text, offset)
+    assert cut == " "
+    assert new_text == "class A:\n    def f(self):\n       \n    pass\n"  # seven spaces: ` pass` is a token
+    assert new_offset == offset - 1 and new_text[new_offset:].startswith("\n    pass")
     assert indent.cut("x = 1\nfoo", 9) == ("x = 1\nfoo", 9, "")
+    assert indent.cut("if x:\n\t\t", 8) == ("if x:\n\t", 7, "\t")
 
 
-@pytest.mark.parametrize("lines,ind,expected", [
-    (["    return x\n", "y\n"], "    ", ["return x\n", "y\n"]),  # the cursor's indentation comes off
-    (["        x = 1\n", "    y\n"], "    ", ["    x = 1\n", "    y\n"]),  # deeper: the extra stays
-    (["return x"], "        ", ["return x"]),  # shallower or none: the content, at the cursor
-    (["  return x\n"], "    ", ["return x\n"]),
-    (["\n", "    x\n"], "    ", []),  # an empty first line: nothing to show on this line
+@pytest.mark.parametrize("lines,cut,expected", [
+    ([" return x\n", "    y\n"], " ", ["return x\n", "    y\n"]),  # the cut character comes off
+    (["     x = 1\n"], " ", ["    x = 1\n"]),  # deeper: the extra stays
+    (["\tif x:\n"], "\t", ["if x:\n"]),
+    (["return x"], " ", ["return x"]),  # no space first: the content, at the cursor
+    (["\t return x\n"], " ", ["return x\n"]),
+    (["\n", "    x\n"], " ", []),  # an empty first line: nothing to show on this line
     (["    x\n"], "", ["    x\n"]),  # nothing was cut: unchanged
-    ([], "    ", []),
+    ([], " ", []),
 ])
-def test_strip_makes_the_first_line_start_at_the_cursor(lines, ind, expected):
-    assert list(indent.strip(iter(lines), ind)) == expected
+def test_strip_makes_the_first_line_start_at_the_cursor(lines, cut, expected):
+    assert list(indent.strip(iter(lines), cut)) == expected
 
 
 def test_strip_is_lazy():
     pulled = []
 
     def source():
-        for line in ["    a\n", "b\n", "c\n"]:
+        for line in [" a\n", "b\n", "c\n"]:
             pulled.append(line)
             yield line
 
-    stream = indent.strip(source(), "    ")
-    assert next(stream) == "a\n" and pulled == ["    a\n"]
+    stream = indent.strip(source(), " ")
+    assert next(stream) == "a\n" and pulled == [" a\n"]

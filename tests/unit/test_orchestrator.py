@@ -171,12 +171,12 @@ async def test_dense_text_is_windowed_to_the_prompt_token_budget():
     assert "file:///w/a.py" not in c.prompt_opts
 
 
-async def test_after_indentation_the_model_writes_the_line_and_the_suggestion_starts_at_the_cursor():
-    engine, c, _ = make([["    ret", "urn a + b\n"]])
+async def test_after_indentation_the_model_writes_its_last_space_and_the_suggestion_starts_at_the_cursor():
+    engine, c, _ = make([[" ret", "urn a + b\n"]])
     s = await c.complete(req("def f(a, b):\n    x = 1\n    <CURSOR>\n"))
     assert s is not None and s.text == "return a + b" and s.start == s.end
     prompt = engine.prompts[0]
-    assert "    x = 1\n<|fim_suffix|>" in prompt  # stopped at the line start: no trailing spaces
-    assert c.last_prompt["file:///w/a.py"][1].indent == "    "
+    assert "    x = 1\n   <|fim_suffix|>" in prompt  # three spaces: ` return` is one token
+    assert c.last_prompt["file:///w/a.py"][1].indent == " "
     typed = await c.complete(req("def f(a, b):\n    x = 1\n    re<CURSOR>\n"))
     assert typed.from_cache and typed.text == "turn a + b" and len(engine.prompts) == 1

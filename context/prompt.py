@@ -78,7 +78,7 @@ class Prompt:
     suffix: str
     sources: list[str] = field(default_factory=list)
     head_chars: int = 0  # prompt text up to the cursor: shared with the next keystroke's prompt
-    indent: str = ""  # indentation before the cursor left out of the prompt (the model writes it)
+    indent: str = ""  # the indentation's last character, left out of the prompt (the model writes it)
 
 
 def anchor_offset(doc_prefix: str, anchor: int | None, opts: PromptOptions) -> int:

@@ -144,7 +144,7 @@ def accepted_examples(records: Iterable[dict[str, Any]], template: prompts.Templ
         text = rec["text"] if full else rec["text"][: rec["accepted_length"]]
         extra = rec.get("features") or {}
         extra = json.loads(extra) if isinstance(extra, str) else extra
-        if text.strip():  # a prompt cut at the line start is continued by the indentation it left out
+        if text.strip():  # a prompt that left out the indentation's last character is continued by it
             out.append(Example(redact(rec["prompt"]), extra.get("promptIndent", "") + redact(text)
                                + (end_token(template) if full else ""), "accepted", rec["path"]))
     return out

@@ -179,7 +179,7 @@ class Completer:
         only the first is shown, the rest is kept for typing through."""
         s = self.settings
         stream = filters.lines(filters.stop_strings(pieces, list(template.stops)))
-        stream = indentation.strip(stream, indentation.before(req.text, req.offset))
+        stream = indentation.strip(stream, indentation.left_out(req.text, req.offset))
         stream = filters.block_end(stream, cursor.base_indent, req.language_id in syntax.INDENT_LANGUAGES)
         stream = filters.max_lines(stream, s.max_lines)
         stream = filters.stop_at_suffix(stream, req.suffix)

@@ -180,3 +180,9 @@ async def test_after_indentation_the_model_writes_its_last_space_and_the_suggest
     assert c.last_prompt["file:///w/a.py"][1].indent == " "
     typed = await c.complete(req("def f(a, b):\n    x = 1\n    re<CURSOR>\n"))
     assert typed.from_cache and typed.text == "turn a + b" and len(engine.prompts) == 1
+
+
+async def test_after_indentation_a_deeper_first_line_keeps_its_extra_indentation():
+    engine, c, _ = make([["     x = 1\n"]])  # the left-out space, then four more
+    s = await c.complete(req("def f():\n    <CURSOR>\n"))
+    assert s is not None and s.text == "    x = 1"

@@ -65,9 +65,8 @@ def holes(root: Path, n: int, seed: int) -> list[dict]:
 
 
 def complete(engine, template: prompts.Template, hole: dict, healed: bool) -> str:
-    doc, offset = hole["document"], hole["cursor"]
-    cut = indent.before(doc, offset) if healed else ""
-    if cut:
+    doc, offset, cut = hole["document"], hole["cursor"], ""
+    if healed:
         doc, offset, cut = indent.cut(doc, offset)
     cfg = assemble.ContextConfig.prefix_only()
     cfg.suffix = True

@@ -906,27 +906,24 @@ def write(report: dict, label: str) -> Path:
     return out
 
 
-def parse_cut(text: str) -> dict[str, int]:
-    cut = dict(DEFAULT_CUT)
-    for part in filter(None, text.split(",")):
-        kind, _, n = part.partition("=")
-        if kind not in KINDS:
-            raise argparse.ArgumentTypeError(f"unknown hole kind {kind!r}")
-        cut[kind] = int(n)
-    return cut
-
-
-def parse_model_holes(text: str) -> int | dict[str, int]:
-    """`24` (a total, shared evenly between kinds) or `api=40,line=10,block=10` (per kind)."""
-    if "=" not in text:
-        return int(text)
-    counts = {k: 0 for k in KINDS}
+def kind_counts(text: str, base: dict[str, int]) -> dict[str, int]:
+    """`base` updated with `kind=N,kind=N` pairs."""
+    counts = dict(base)
     for part in filter(None, text.split(",")):
         kind, _, n = part.partition("=")
         if kind not in KINDS:
             raise argparse.ArgumentTypeError(f"unknown hole kind {kind!r}")
         counts[kind] = int(n)
     return counts
+
+
+def parse_cut(text: str) -> dict[str, int]:
+    return kind_counts(text, DEFAULT_CUT)
+
+
+def parse_model_holes(text: str) -> int | dict[str, int]:
+    """`24` (a total, shared evenly between kinds) or `api=40,line=10,block=10` (per kind)."""
+    return int(text) if "=" not in text else kind_counts(text, dict.fromkeys(KINDS, 0))
 
 
 def parse_configs(text: str) -> list[str]:

@@ -22,7 +22,8 @@ is rewritten without the hole and re-indexed before the prompt is built (restore
 other files given as open documents (`similar`) are 3 to 5 files the holed file imports or is
 imported by, else files of its folder.
 
-Each configuration (`prefix`, `suffix`, `crossfile`, `all`: see `configs()`) builds its prompt with
+Each configuration (`prefix`, `suffix`, `crossfile`, `nousages` (`all` without callers' lines), `all`:
+see `configs()`) builds its prompt with
 `context.assemble.build`, as the server does; context build time and prompt tokens are measured
 for every hole. The model runs on a seeded subsample (`--holes` per configuration, stratified by
 kind), one configuration after the other, holes in file and offset order so consecutive prompts
@@ -36,7 +37,7 @@ right-stripped) and edit similarity = 1 - Levenshtein distance / max(len) of the
 Recent edits (part of `all`) contribute nothing here: an offline hole has no edit history.
 
     python bench/repo_eval.py --repo requests|click|jinja2|flask|rich|lodash-es|all|PATH
-        [--lang python] [--holes 24] [--seed 0] [--configs prefix,suffix,crossfile,all]
+        [--lang python] [--holes 24] [--seed 0] [--configs prefix,suffix,crossfile,nousages,all]
         [--model NAME] [--no-model] [--prefix-chars 3000] [--pad-files 2000]
 
 Writes bench/results/repo_eval-<repo>.json and bench/results/repo_eval-<repo>.png (with `--repo all`,
@@ -95,7 +96,7 @@ PINNED: dict[str, tuple[str, str, str]] = {
 ALL = ["requests", "click", "jinja2", "flask", "rich"]
 
 KINDS = ("line", "api", "block")
-SNIPPET_SOURCES = ("definitions", "similar", "edits", "scopes")
+SNIPPET_SOURCES = ("definitions", "usages", "similar", "edits", "scopes")
 DEFAULT_CUT = {"line": 100, "api": 80, "block": 60}
 CONTEXT_TARGET_P95_MS = 30.0
 ASSUMED_PREFILL_TOKENS_PER_S = 40.0  # 2-core CPU, qwen2.5-coder-0.5b; replaced by the measured rate
@@ -106,9 +107,11 @@ def configs() -> dict[str, assemble.ContextConfig]:
     prefix = assemble.ContextConfig.prefix_only()
     suffix = assemble.ContextConfig.prefix_only()
     suffix.suffix = True
-    crossfile = assemble.ContextConfig(suffix=True, definitions=True, similar=True, edits=False, scopes=False,
-                                       path_header=True)
-    return {"prefix": prefix, "suffix": suffix, "crossfile": crossfile, "all": assemble.ContextConfig()}
+    crossfile = assemble.ContextConfig(suffix=True, definitions=True, usages=True, similar=True, edits=False,
+                                       scopes=False, path_header=True)
+    nousages = assemble.ContextConfig(usages=False)
+    return {"prefix": prefix, "suffix": suffix, "crossfile": crossfile, "nousages": nousages,
+            "all": assemble.ContextConfig()}
 
 
 # ---- fetching the pinned repositories

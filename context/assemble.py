@@ -1,7 +1,7 @@
 """Prompt assembly with context: which snippets go in, within a token budget, in a stable order.
 
 The order is chosen for the engine's KV cache: rarely-changing material first (other files'
-definitions and similar code, then recent edits), the current file's prefix window after it,
+definitions, callers and similar code, then recent edits), the current file's prefix window after it,
 the text after the cursor last. The snippet block of a document is only rebuilt when its
 prefix window moves or when the cursor reaches a line that uses workspace symbols the block
 does not show yet (at most every `refresh_s`), so that consecutive keystrokes keep sharing
@@ -29,6 +29,7 @@ class ContextConfig:
 
     suffix: bool = True
     definitions: bool = True
+    usages: bool = True  # how other files call the function whose arguments the cursor is in
     similar: bool = True
     edits: bool = True
     scopes: bool = True
@@ -39,7 +40,8 @@ class ContextConfig:
 
     @classmethod
     def prefix_only(cls) -> ContextConfig:
-        return cls(suffix=False, definitions=False, similar=False, edits=False, scopes=False, path_header=False)
+        return cls(suffix=False, definitions=False, usages=False, similar=False, edits=False, scopes=False,
+                   path_header=False)
 
 
 @dataclass
@@ -75,6 +77,8 @@ def gather(cfg: ContextConfig, src: Sources, text: str, offset: int, path: str, 
         steps.append(lambda: retrieval.scopes(src.tree, text, offset, window_start))
     if cfg.definitions and src.index is not None:
         steps.append(lambda: retrieval.definitions(src.index, retrieval.symbols_near(prefix), path))
+    if cfg.usages and src.index is not None:
+        steps.append(lambda: retrieval.usages(src.index, retrieval.open_call(prefix), path))
     if cfg.edits and src.edits is not None:
         steps.append(lambda: [Snippet("edits", e.path, edits_mod.render(e))
                               for e in src.edits.recent(3, exclude_path_line=(path, prefix.count("\n")))])
@@ -90,7 +94,7 @@ def gather(cfg: ContextConfig, src: Sources, text: str, offset: int, path: str, 
 
 def fit(snippets: list[Snippet], budget: int, count_tokens: Callable[[str], int]) -> list[Snippet]:
     """Deduplicate and keep snippets in priority order until the budget is spent."""
-    priority = {"scopes": 0, "definitions": 1, "edits": 2, "similar": 3}
+    priority = {"scopes": 0, "definitions": 1, "usages": 2, "edits": 3, "similar": 4}
     kept, seen, used = [], set(), 0
     for s in sorted(snippets, key=lambda s: (priority.get(s.source, 9), -s.score)):
         if s.text in seen or not s.text.strip():
@@ -102,7 +106,7 @@ def fit(snippets: list[Snippet], budget: int, count_tokens: Callable[[str], int]
         kept.append(s)
         used += cost
     # stable order: other files by path, then edits, then the current file's scope headers
-    order = {"definitions": 0, "similar": 1, "edits": 2, "scopes": 3}
+    order = {"definitions": 0, "usages": 1, "similar": 2, "edits": 3, "scopes": 4}
     return sorted(kept, key=lambda s: (order.get(s.source, 9), s.path, s.text))
 
 
@@ -137,7 +141,7 @@ def build(template: prompts.Template, text: str, offset: int, path: str, languag
     start = prompts.anchor_offset(prefix, anchor, opts)
     row = prefix.count("\n")
     symbols = frozenset(retrieval.symbols_near(prefix))
-    if block is None or block.anchor != start or _stale(block, cfg, src, symbols, row, path):
+    if block is None or block.anchor != start or _stale(block, cfg, src, symbols, row, path, prefix):
         snippets = gather(cfg, src, text, offset, path, start, count_tokens)
         block = Block(start, snippets, symbols, time.monotonic(), row)
     outer, inner = render(template, block.snippets, path, src.repo_name, language_id, cfg.path_header)
@@ -152,11 +156,15 @@ def build(template: prompts.Template, text: str, offset: int, path: str, languag
     return p, block
 
 
-def _stale(block: Block, cfg: ContextConfig, src: Sources, symbols: frozenset[str], row: int, path: str) -> bool:
-    """A new line uses workspace symbols the block lacks, and the block is old enough to rebuild."""
+def _stale(block: Block, cfg: ContextConfig, src: Sources, symbols: frozenset[str], row: int, path: str,
+           prefix: str) -> bool:
+    """A new line uses workspace symbols (or calls a function) the block lacks, and the block is
+    old enough to rebuild."""
     if row == block.row or time.monotonic() - block.at < cfg.refresh_s or src.index is None:
         return False
-    shown = {s.text for s in block.snippets if s.source == "definitions"}
-    new = [n for n in symbols - block.symbols if src.index.lookup(n)]
+    shown = {s.text for s in block.snippets if s.source in ("definitions", "usages")}
+    new = [n for n in symbols - block.symbols if src.index.lookup(n)] if cfg.definitions else []
     fresh = retrieval.definitions(src.index, new, path, limit=2) if new else []
+    if cfg.usages:
+        fresh += retrieval.usages(src.index, retrieval.open_call(prefix), path, limit=1)
     return any(s.text not in shown for s in fresh)

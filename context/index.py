@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from context import syntax
-from context.outline import Definition, outline
+from context.outline import Definition, call_lines, outline
 from context.workspace_files import WorkspaceFiles
 
 __all__ = ["Definition", "FileEntry", "WorkspaceIndex"]
@@ -42,6 +42,7 @@ class FileEntry:
     imports: list[str] = field(default_factory=list)
     mtime: float = 0.0
     size: int = 0
+    calls: dict[str, list[str]] = field(default_factory=dict)  # callee name -> call lines (`usages`)
 
 
 class WorkspaceIndex:
@@ -51,6 +52,7 @@ class WorkspaceIndex:
         self.workspace = WorkspaceFiles(roots, max_file_bytes)
         self._files: dict[str, FileEntry] = {}
         self._by_name: dict[str, dict[str, list[Definition]]] = {}  # name -> file -> definitions
+        self._calls: dict[str, dict[str, list[str]]] = {}  # callee name -> file -> call lines
         self._lock = threading.RLock()  # guards the tables below; never held while parsing
         self._build_lock = threading.Lock()  # one build at a time
         self._touched: set[str] = set()  # paths updated since the running build started
@@ -218,7 +220,8 @@ class WorkspaceIndex:
             with self._lock:
                 self._skipped["error"] += 1
             return None
-        return FileEntry(rel, language, result.definitions, result.imports, data.mtime, data.size)
+        return FileEntry(rel, language, result.definitions, result.imports, data.mtime, data.size,
+                         call_lines(data.data))
 
     def _store(self, rel: str, entry: FileEntry | None) -> None:
         """Replace a file's entry and its by-name rows; call with the lock held."""
@@ -230,11 +233,19 @@ class WorkspaceIndex:
                     rows.pop(rel, None)
                     if not rows:
                         del self._by_name[d.name]
+            for name in old.calls:
+                files = self._calls.get(name)
+                if files is not None:
+                    files.pop(rel, None)
+                    if not files:
+                        del self._calls[name]
         if entry is None:
             return
         self._files[rel] = entry
         for d in entry.definitions:
             self._by_name.setdefault(d.name, {}).setdefault(rel, []).append(d)
+        for name, lines in entry.calls.items():
+            self._calls.setdefault(name, {})[rel] = lines
 
     # ---- queries
 
@@ -245,6 +256,11 @@ class WorkspaceIndex:
             rows = self._by_name.get(short, {})
             found = [d for defs in rows.values() for d in defs]
         return [d for d in found if d.container == container] if container else found
+
+    def calls_of(self, name: str) -> dict[str, list[str]]:
+        """Lines that call `name`, by file: how the workspace uses a function (for `usages`)."""
+        with self._lock:
+            return dict(self._calls.get(name, {}))
 
     def definitions_in(self, path: Path | str) -> list[Definition]:
         """The definitions of one file, given as a relative key or an absolute path."""
@@ -266,6 +282,7 @@ class WorkspaceIndex:
                 "definitions": sum(len(e.definitions) for e in self._files.values()),
                 "imports": sum(len(e.imports) for e in self._files.values()),
                 "names": len(self._by_name),
+                "called_names": len(self._calls),
                 "skipped": dict(self._skipped),
                 "build_seconds": round(self._build_seconds, 3),
                 "complete": self._complete,

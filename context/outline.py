@@ -56,6 +56,33 @@ class Outline:
     imports: list[str] = field(default_factory=list)
 
 
+# `name(` at a call, not at a definition; a line longer than MAX_CALL_LINE is not kept
+CALL = re.compile(rb"(?<![A-Za-z0-9_])(?<!def )(?<!function )(?<!func )(?<!fn )(?<!class )"
+                  rb"([A-Za-z_][A-Za-z0-9_]*)\s?\(")
+MAX_CALL_LINE = 160
+CALLS_PER_NAME = 2
+
+
+def call_lines(source: bytes) -> dict[str, list[str]]:
+    """Per called name, the first `CALLS_PER_NAME` distinct lines of `source` that call it, stripped.
+    A regex, not a parse: it runs on every indexed file, and a stray match only costs a line. Not
+    redacted here (that is per line, and slow): `retrieval.usages` redacts what it hands out."""
+    found: dict[str, list[str]] = {}
+    for raw in source.split(b"\n"):
+        if b"(" not in raw:
+            continue
+        line = raw.strip()
+        if len(line) > MAX_CALL_LINE or line.startswith((b"#", b"//", b"--", b"*")):
+            continue
+        text = ""
+        for name in CALL.findall(line):
+            lines = found.setdefault(name.decode("ascii"), [])
+            text = text or line.decode("utf-8", "replace")
+            if len(lines) < CALLS_PER_NAME and text not in lines:
+                lines.append(text)
+    return found
+
+
 @cache
 def _query(language_id: str) -> tuple[OutlineSpec, Language, Query] | None:
     """One query for definitions and imports: a single pass over the tree finds both."""

@@ -6,6 +6,8 @@ suggestion. Sources:
 
 - `definitions`: how the symbols used near the cursor are declared in other workspace files
   (signature and first paragraph of the doc, not the whole file);
+- `usages`: at a call of a workspace function, how other files call it (Repoformer-style
+  selective retrieval: only when the cursor is inside such a call's arguments);
 - `similar`: the most similar code windows of other open or recently edited files
   (Jaccard similarity of identifier sets, as Copilot does with neighbouring tabs);
 - `scopes`: the headers of the enclosing class/function when the prefix window cut them off;
@@ -33,7 +35,7 @@ COMMON = frozenset(keyword.kwlist) | frozenset({
 class Snippet:
     """A piece of context: where it comes from and the text the model will see."""
 
-    source: str  # definitions | similar | scopes | edits
+    source: str  # definitions | usages | similar | scopes | edits
     path: str  # workspace-relative path ("" for the current file)
     text: str
     score: float = 0.0
@@ -62,6 +64,51 @@ def definitions(index, symbols: list[str], current_path: str, limit: int = 8) ->
             if len(out) >= limit:
                 return out
     return out
+
+
+OPENERS, CLOSERS = "([{", ")]}"
+
+
+def open_call(prefix: str, reach: int = 400) -> str | None:
+    """The name of the innermost call whose argument list the cursor is in (`a.b(x, <CURSOR>` -> "b"),
+    looking back at most `reach` characters; None outside any call. Brackets inside strings on
+    the way back can mislead it: the worst that costs is a snippet that does not help."""
+    depth = 0
+    tail = prefix[-reach:]
+    for i in range(len(tail) - 1, -1, -1):
+        c = tail[i]
+        if c in CLOSERS:
+            depth += 1
+        elif c in OPENERS:
+            if depth:
+                depth -= 1
+                continue
+            if c != "(":
+                return None
+            m = re.search(r"([A-Za-z_][A-Za-z0-9_]*)\s?$", tail[:i])
+            return m.group(1) if m and not keyword.iskeyword(m.group(1)) else None
+    return None
+
+
+def usages(index, name: str | None, current_path: str, limit: int = 3) -> list[Snippet]:
+    """Lines of other files that call `name`, a function or class the workspace defines: the
+    arguments its callers pass. Files nearest `current_path` (most shared folders) first."""
+    if not name or name in COMMON or not index.lookup(name):
+        return []
+    here = current_path.split("/")[:-1]
+
+    def shared(path: str) -> int:
+        n = 0
+        for a, b in zip(here, path.split("/")[:-1], strict=False):
+            if a != b:
+                break
+            n += 1
+        return n
+
+    calls = [(p, lines) for p, lines in index.calls_of(name).items() if p != current_path]
+    calls.sort(key=lambda pl: (-shared(pl[0]), pl[0]))
+    return [Snippet("usages", p, redact("\n".join(lines)), score=1.0 / (1 + i))
+            for i, (p, lines) in enumerate(calls[:limit])]
 
 
 def format_definition(d) -> str:

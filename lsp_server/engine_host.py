@@ -29,6 +29,7 @@ def settings_from(opts: Options) -> CompletionSettings:
         max_lines=c.max_lines, debounce_ms=c.debounce_ms,
         max_file_chars=c.max_file_chars, max_prompt_tokens=c.max_prompt_tokens, log_prompts=opts.log_prompts,
         context=ContextConfig(definitions="definitions" in opts.context.sources,
+                              usages="usages" in opts.context.sources,
                               similar="similar" in opts.context.sources, edits="edits" in opts.context.sources,
                               scopes="scopes" in opts.context.sources, budget_tokens=opts.context.budget_tokens,
                               refresh_s=opts.context.refresh_s),

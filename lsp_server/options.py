@@ -80,7 +80,7 @@ class Options:
 
 
 ENGINES = ("llama", "remote")
-CONTEXT_SOURCES = ("definitions", "similar", "edits", "scopes")
+CONTEXT_SOURCES = ("definitions", "usages", "similar", "edits", "scopes")
 
 
 def camel(name: str) -> str:

@@ -117,3 +117,73 @@ def test_prefix_only_config_has_no_context_and_no_suffix(index):
                           assemble.Sources(index=index), prompt.PromptOptions(), count)
     assert p.sources == ["prefix"] and p.suffix == ""
     assert p.text == "<|fim_prefix|>x = apply_discount(<|fim_suffix|><|fim_middle|>"
+
+
+@pytest.mark.parametrize("marked,expected", [
+    ("total = apply_discount(<CURSOR>", "apply_discount"),
+    ("cart.add_item(sku, <CURSOR>", "add_item"),
+    ("x = f(g(1), <CURSOR>", "f"),
+    ("x = f(\n    a,\n    <CURSOR>", "f"),
+    ("x = f([1, <CURSOR>", None),  # in a list, not directly in the call's arguments
+    ("if (a and <CURSOR>", None),  # a parenthesised expression, no call
+    ("x = f(1) + <CURSOR>", None),  # the call is closed
+    ("print(\"(\", <CURSOR>", None),  # a bracket in a string misleads it: no snippet rather than a wrong one
+])
+def test_open_call(marked, expected):
+    assert retrieval.open_call(marked.split("<CURSOR>")[0]) == expected
+
+
+def test_call_lines_keep_calls_not_definitions_or_comments():
+    from context.outline import call_lines
+
+    source = (b"def connect(host, port):\n    return open_socket(host, port)\n"
+              b"# connect(commented, out)\nconn = connect('db', 5432)\nconn = connect('db', 5432)\n"
+              b"other = connect('cache', 6379)\nthird = connect('x', 1)\n" + b"connect(" + b"a, " * 80 + b")\n")
+    got = call_lines(source)
+    assert got["connect"] == ["conn = connect('db', 5432)", "other = connect('cache', 6379)"]  # two, distinct
+    assert got["open_socket"] == ["return open_socket(host, port)"]
+
+
+def test_usages_show_how_other_files_call_a_workspace_function(tmp_path):
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "web").mkdir()
+    (tmp_path / "shop" / "pricing.py").write_text("def apply_discount(price, percent):\n    return price\n")
+    (tmp_path / "shop" / "cart.py").write_text("total = apply_discount(cart.total, 10)\n")
+    key = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"
+    (tmp_path / "web" / "views.py").write_text(f'apply_discount(request.price, 5, "{key}")\nlen(x)\n')
+    (tmp_path / "shop" / "checkout.py").write_text("x = apply_discount(order.price, 20)\n")
+    idx = WorkspaceIndex([tmp_path])
+    idx.build()
+    got = retrieval.usages(idx, "apply_discount", "shop/checkout.py")
+    assert [s.path for s in got] == ["shop/cart.py", "web/views.py"]  # same folder first; not the current file
+    assert got[0].text == "total = apply_discount(cart.total, 10)" and got[0].source == "usages"
+    assert "ghp_" not in got[1].text and "request.price, 5" in got[1].text
+    assert retrieval.usages(idx, "len", "shop/checkout.py") == []  # not a workspace function
+    assert retrieval.usages(idx, None, "shop/checkout.py") == []
+    # the index follows the files: a caller that stops calling it is gone
+    (tmp_path / "shop" / "cart.py").write_text("total = 0\n")
+    idx.update_path(tmp_path / "shop" / "cart.py")
+    assert [s.path for s in retrieval.usages(idx, "apply_discount", "shop/checkout.py")] == ["web/views.py"]
+    idx.remove_path(tmp_path / "web")
+    assert retrieval.usages(idx, "apply_discount", "shop/checkout.py") == []
+
+
+def test_usages_go_into_the_prompt_only_inside_a_call(index, tmp_path):
+    (tmp_path / "shop" / "orders.py").write_text("price = apply_discount(order.price, 15)\n")
+    index.update_path(tmp_path / "shop" / "orders.py")
+    t = prompt.TEMPLATES["qwen2.5-coder"]
+    src = assemble.Sources(index=index, repo_name="shop")
+    at_call = "from shop.pricing import apply_discount\n\nx = apply_discount("
+    p, _ = assemble.build(t, at_call, len(at_call), "shop/checkout.py", "python", assemble.ContextConfig(), src,
+                          prompt.PromptOptions(), count)
+    assert "usages" in p.sources and "<|file_sep|>shop/orders.py\nprice = apply_discount(order.price, 15)\n" in p.text
+    # definitions first, then callers, then the current file (a stable order for the KV cache)
+    assert p.text.index("shop/pricing.py") < p.text.index("shop/orders.py") < p.text.index("shop/checkout.py")
+    off = assemble.ContextConfig(usages=False)
+    p, _ = assemble.build(t, at_call, len(at_call), "shop/checkout.py", "python", off, src,
+                          prompt.PromptOptions(), count)
+    assert "usages" not in p.sources and "order.price" not in p.text
+    after = "from shop.pricing import apply_discount\n\nx = apply_discount(1, 2)\ny = "
+    p, _ = assemble.build(t, after, len(after), "shop/checkout.py", "python", assemble.ContextConfig(), src,
+                          prompt.PromptOptions(), count)
+    assert "usages" not in p.sources

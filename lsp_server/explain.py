@@ -6,11 +6,13 @@ from pathlib import Path
 
 from context import assemble
 from context.index import WorkspaceIndex
-from context.prompt import PromptOptions, template_for
+from context.prompt import template_for
 from context.syntax import SyntaxDocument, language_for_path
 
+from .engine_host import settings_from
 from .inprocess import read_position
 from .models import load_manifest, read_settings
+from .options import Options
 
 
 def workspace_root(path: Path) -> Path:
@@ -37,8 +39,9 @@ def explain(path: Path, line: int, col: int, index_workspace: bool = True) -> st
     language = language_for_path(str(path)) or ""
     rel = path.relative_to(root).as_posix()
     src = assemble.Sources(index=index, tree=SyntaxDocument(language, text).tree, repo_name=root.name)
-    prompt, _ = assemble.build(template, text, offset, rel, language, assemble.ContextConfig(), src,
-                               PromptOptions(), lambda s: max(1, len(s) // 4))
+    settings = settings_from(Options())  # the server's default sources and prompt window
+    prompt, _ = assemble.build(template, text, offset, rel, language, settings.context, src,
+                               settings.prompt, lambda s: max(1, len(s) // 4))
     out = [f"# prompt for {rel}:{line}:{col} (template {template.name}; sources: {', '.join(prompt.sources)})"]
     for s in getattr(prompt, "snippets", []):
         out.append(f"# [{s.source}] {s.path or rel}")

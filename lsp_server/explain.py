@@ -13,6 +13,7 @@ from .engine_host import settings_from
 from .inprocess import read_position
 from .models import load_manifest, read_settings
 from .options import Options
+from .pipeline import indent
 
 
 def workspace_root(path: Path) -> Path:
@@ -40,9 +41,12 @@ def explain(path: Path, line: int, col: int, index_workspace: bool = True) -> st
     rel = path.relative_to(root).as_posix()
     src = assemble.Sources(index=index, tree=SyntaxDocument(language, text).tree, repo_name=root.name)
     settings = settings_from(Options())  # the server's default sources and prompt window
+    text, offset, left_out = indent.cut(text, offset)  # as the server heals indentation
     prompt, _ = assemble.build(template, text, offset, rel, language, settings.context, src,
                                settings.prompt, lambda s: max(1, len(s) // 4))
     out = [f"# prompt for {rel}:{line}:{col} (template {template.name}; sources: {', '.join(prompt.sources)})"]
+    if left_out:
+        out.append(f"# the indentation's last character ({left_out!r}) is left for the model to write")
     for s in getattr(prompt, "snippets", []):
         out.append(f"# [{s.source}] {s.path or rel}")
     out.append("# " + "-" * 70)

@@ -151,9 +151,8 @@ def build(template: prompts.Template, text: str, offset: int, path: str, languag
     rendered = outer + template.render(body, cut_suffix, inner)
     head = len(outer) + len(template.render(body, "", inner)) - (len(template.suffix) + len(template.middle))
     sources = sorted({s.source for s in block.snippets}) + ["prefix"] + (["suffix"] if cut_suffix else [])
-    p = prompts.Prompt(rendered, template.name, start, body, cut_suffix, sources, head_chars=head)
-    p.snippets = block.snippets  # type: ignore[attr-defined]
-    return p, block
+    return prompts.Prompt(rendered, template.name, start, body, cut_suffix, sources, head_chars=head,
+                          snippets=list(block.snippets)), block
 
 
 def _stale(block: Block, cfg: ContextConfig, src: Sources, symbols: frozenset[str], row: int, path: str,

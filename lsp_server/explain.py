@@ -47,7 +47,7 @@ def explain(path: Path, line: int, col: int, index_workspace: bool = True) -> st
     out = [f"# prompt for {rel}:{line}:{col} (template {template.name}; sources: {', '.join(prompt.sources)})"]
     if left_out:
         out.append(f"# the indentation's last character ({left_out!r}) is left for the model to write")
-    for s in getattr(prompt, "snippets", []):
+    for s in prompt.snippets:
         out.append(f"# [{s.source}] {s.path or rel}")
     out.append("# " + "-" * 70)
     out.append(prompt.text)

@@ -46,4 +46,4 @@ def register(server: TacitServer) -> None:
         sid, prompt = completer.last_prompt[uri]
         return {"id": sid, "template": prompt.template, "sources": prompt.sources, "prompt": prompt.text,
                 "snippets": [{"source": s.source, "path": s.path, "text": s.text}
-                             for s in getattr(prompt, "snippets", [])]}
+                             for s in prompt.snippets]}

@@ -186,3 +186,17 @@ async def test_after_indentation_a_deeper_first_line_keeps_its_extra_indentation
     engine, c, _ = make([["     x = 1\n"]])  # the left-out space, then four more
     s = await c.complete(req("def f():\n    <CURSOR>\n"))
     assert s is not None and s.text == "    x = 1"
+
+
+async def test_the_last_prompt_keeps_its_snippets_after_indentation_healing():
+    from context import assemble
+
+    other = "def total(price, qty):\n    subtotal = price * qty\n    return subtotal\n"
+    engine = FakeEngine([[" return subtotal\n"]])
+    c = Completer(engine, CompletionSettings(),
+                  sources=lambda r: assemble.Sources(tree=r.tree, documents={"b.py": other}))
+    s = await c.complete(req("def total(price, qty):\n    subtotal = price * qty\n    <CURSOR>\n"))
+    assert s is not None and s.text == "return subtotal"
+    _, prompt = c.last_prompt["file:///w/a.py"]
+    assert prompt.indent == " "  # healed, and still showing what it was built from (`tacit/explain`)
+    assert [(x.source, x.path) for x in prompt.snippets] == [("similar", "b.py")] and "similar" in prompt.sources

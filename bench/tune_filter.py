@@ -53,7 +53,8 @@ RESULTS = ROOT / "bench" / "results"
 TARGET_REDUCTION = 0.30
 TARGET_KEPT = 0.95
 PREFIX_CHARS = 3000  # as `python -m tuning.simulate` runs the server
-SIMULATOR = 2  # bumped when the simulated developer changes: cached stores of an older one are not reused
+SIMULATOR = 3  # bumped when the simulated developer or what the server records changes: older stores are not reused
+# (3: the confidence of the shown text is recorded, and the default context has the usages source)
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "build", "dist", "__pycache__"}
 
 

@@ -10,13 +10,18 @@ import math
 import re
 
 LANGUAGES = ("python", "javascript", "typescript", "typescriptreact", "go", "rust", "java", "c", "cpp", "lua")
-SOURCES = ("definitions", "similar", "edits", "scopes", "suffix")
+SOURCES = ("definitions", "usages", "similar", "edits", "scopes", "suffix")
 LAST_CHAR_CLASSES = {"open": "([{,", "operator": "=+-*/%<>!&|:", "dot": ".", "quote": "\"'`"}
 
 
 def features(language: str, mode: str, line_prefix: str, text: str, sources: list[str],
-             mean_logprob: float | None, recent_accept_rate: float | None) -> dict[str, float]:
-    """Named numeric features (missing values get their own indicator)."""
+             mean_logprob: float | None, recent_accept_rate: float | None,
+             confidence: dict[str, float] | None = None) -> dict[str, float]:
+    """Named numeric features (missing values get their own indicator).
+
+    `mean_logprob` is over everything generated when the suggestion was returned (in line mode the
+    model may be past the shown line already); `confidence` (`lsp_server.engines.base.confidence`)
+    is over the tokens of the shown text only: its first, lowest and mean token log-probability."""
     f: dict[str, float] = {}
     f[f"lang={language if language in LANGUAGES else 'other'}"] = 1.0
     f[f"mode={mode or 'line'}"] = 1.0
@@ -53,6 +58,11 @@ def features(language: str, mode: str, line_prefix: str, text: str, sources: lis
         f["logprob_missing"] = 1.0
     else:
         f["logprob"] = max(-10.0, mean_logprob)
+    if not confidence:
+        f["confidence_missing"] = 1.0
+    else:
+        for name in ("first", "min", "mean"):
+            f[f"confidence_{name}"] = max(-10.0, float(confidence.get(name, -10.0)))
     if recent_accept_rate is None:
         f["recent_missing"] = 1.0
     else:

@@ -37,6 +37,20 @@ class EngineStats:
     first_token_ms: float = 0.0
     total_ms: float = 0.0
     mean_logprob: float | None = None
+    # (characters of output before the token, its log-probability), per generated token: what the
+    # acceptance filter reads the model's confidence in the shown part of a suggestion from
+    token_logprobs: list[tuple[int, float]] = field(default_factory=list)
+
+
+def confidence(token_logprobs: list[tuple[int, float]], start: int, end: int) -> dict[str, float] | None:
+    """The model's confidence in characters `start:end` of its output (the part shown): the first,
+    the lowest and the mean log-probability of the tokens that overlap them; None without any."""
+    tokens = list(token_logprobs)
+    ends = [at for at, _ in tokens[1:]] + [end + 1]  # the last token may still be growing: it reaches on
+    shown = [lp for (at, lp), stop in zip(tokens, ends, strict=True) if at < end and stop > start]
+    if not shown:
+        return None
+    return {"first": shown[0], "min": min(shown), "mean": sum(shown) / len(shown)}
 
 
 class Engine(Protocol):

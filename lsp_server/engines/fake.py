@@ -38,6 +38,7 @@ class FakeEngine:
             output = []
         pieces = list(output)  # a list of pieces, or a string: one piece per character
         self.last_stats = EngineStats(prompt_tokens=self.count_tokens(prompt))
+        emitted = 0
         for n, piece in enumerate(pieces):
             if stop_flag.is_set() or n >= options.max_tokens:
                 self.stopped += stop_flag.is_set()
@@ -48,6 +49,9 @@ class FakeEngine:
                 self.stopped += 1
                 return
             self.last_stats.generated_tokens += 1
+            # a scripted confidence: -0.1 per piece, -3.0 for a piece of an uppercase "X"
+            self.last_stats.token_logprobs.append((emitted, -3.0 if "X" in piece else -0.1))
+            emitted += len(piece)
             yield piece
 
     def count_tokens(self, text: str) -> int:

@@ -135,6 +135,7 @@ class LlamaEngine:
         decoder = _Utf8Decoder(llm)
         self._stop = stop_flag
         logprob_sum = 0.0
+        emitted = 0  # characters yielded so far
         gen = llm.generate(tokens, temp=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0)
         try:
             for token in gen:
@@ -145,10 +146,13 @@ class LlamaEngine:
                 stats.generated_tokens += 1
                 if stats.generated_tokens == 1:
                     stats.first_token_ms = (time.perf_counter() - t0) * 1000
-                logprob_sum += self._logprob(token)
+                logprob = self._logprob(token)
+                logprob_sum += logprob
                 stats.mean_logprob = logprob_sum / stats.generated_tokens
+                stats.token_logprobs.append((emitted, logprob))
                 piece = decoder.push(token)
                 if piece:
+                    emitted += len(piece)
                     yield piece
                 if stats.generated_tokens >= options.max_tokens:
                     return

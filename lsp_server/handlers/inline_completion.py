@@ -112,7 +112,7 @@ def filter_keeps(ls: TacitServer, row: dict) -> bool:
 
     extra = row["features"]
     f = features(row["language"], row["mode"], row["line_prefix"], row["text"], row["sources"],
-                 extra.get("meanLogprob"), extra.get("recentAcceptRate"))
+                 extra.get("meanLogprob"), extra.get("recentAcceptRate"), extra.get("confidence"))
     return ls.acceptance_filter.keep(f)
 
 
@@ -126,6 +126,8 @@ def record_of(ls: TacitServer, req: CompletionRequest, s: Suggestion) -> dict:
             # after indentation only, the prompt leaves out its last character: the model's output
             # continues `indent` + text (tuning needs the pair to fit together)
             prompt, indent = last.text, last.indent
+    # the engine runs one generation at a time: its stats are this suggestion's unless cached
+    stats = None if s.from_cache or completer is None else getattr(completer.engine, "last_stats", None)
     line_start = req.text.rfind("\n", 0, req.offset) + 1
     row = {
         "created": time.time(), "workspace": str(ls.roots[0]) if ls.roots else "", "path": req.path,
@@ -134,7 +136,6 @@ def record_of(ls: TacitServer, req: CompletionRequest, s: Suggestion) -> dict:
         "adapter": ls.host.adapter, "latency_ms": round(s.latency_ms, 1),
         "features": {"complete": s.complete, "cached": s.from_cache, "promptIndent": indent,
                      "recentAcceptRate": ls.signals.recent_accept_rate(),
-                     # the engine runs one generation at a time: its stats are this suggestion's unless cached
-                     "meanLogprob": None if s.from_cache or completer is None
-                     else getattr(getattr(completer.engine, "last_stats", None), "mean_logprob", None)}}
+                     "meanLogprob": getattr(stats, "mean_logprob", None),
+                     "confidence": s.confidence}}
     return {**row, "text": s.text}

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 
-from ..engines.base import Engine, EngineStats, GenOptions
+from ..engines.base import Engine, EngineStats, GenOptions, confidence
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,8 @@ class Generation:
         self.done = False
         self.stopped = False
         self.error: BaseException | None = None
-        self.stats = EngineStats()
+        self.stats = EngineStats()  # the engine's figures for this run, live from its first token
+        self.left_out = ""  # the indentation character the prompt left out: the output starts with it
         self.stop_flag = threading.Event()
         self.abort_prefill = threading.Event()
         self.started = time.perf_counter()
@@ -97,6 +98,12 @@ class Generation:
         while not self.done:
             self._changed.clear()
             await self._changed.wait()
+
+    def confidence(self, typed: str, shown: str) -> dict[str, float] | None:
+        """The model's confidence in `shown`, served after `typed` (engines.base.confidence). The
+        output starts with the indentation character the prompt left out, when the model wrote it."""
+        start = len(typed) + (len(self.left_out) if self.raw.startswith(self.left_out) else 0)
+        return confidence(self.stats.token_logprobs, start, start + len(shown))
 
     def stop(self, hard: bool = False) -> None:
         """Stop generating within one token; `hard` also aborts the shared prompt prefill."""
@@ -165,6 +172,8 @@ class Generator:
                 for piece in stream:
                     raw += piece
                     consumed[0] += 1
+                    if consumed[0] == 1:  # the engine's stats object of this run, growing as it runs
+                        gen.stats = self.engine.last_stats
                     loop.call_soon_threadsafe(gen._peek, raw)
                     yield piece
 

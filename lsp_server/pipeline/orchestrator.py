@@ -107,6 +107,7 @@ class Completer:
 
         gen = Generation(f"tacit-{uuid.uuid4().hex[:12]}", req.uri, req.prefix, req.suffix, cursor.mode)
         gen.sources = prompt.sources
+        gen.left_out = prompt.indent
         self.last_prompt[req.uri] = (gen.id, prompt)
         gen.on_done.append(self._finished)
         options = GenOptions(
@@ -224,7 +225,7 @@ class Completer:
         self._log(req, gen, "served", t0, cache=cached, chars=len(text), complete=complete)
         return Suggestion(id=gen.id, text=text, start=req.offset, end=req.offset + replace,
                           complete=complete, from_cache=cached, sources=gen.sources, latency_ms=latency,
-                          mode=gen.mode)
+                          mode=gen.mode, confidence=gen.confidence(typed, text))
 
     # -- bookkeeping ----------------------------------------------------------------
     @staticmethod

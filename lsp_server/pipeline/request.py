@@ -50,3 +50,4 @@ class Suggestion:
     sources: list[str] = field(default_factory=list)
     latency_ms: float = 0.0
     mode: str = ""  # line | block
+    confidence: dict[str, float] | None = None  # the model's, in the shown text (engines.base.confidence)

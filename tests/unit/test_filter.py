@@ -19,6 +19,20 @@ def test_features_of_a_suggestion() -> None:
     assert f["logprob"] == -0.4 and "logprob_missing" not in f
     g = features("klingon", "", "", "", [], None, None)
     assert g["lang=other"] == 1 and g["logprob_missing"] == 1 and g["recent_missing"] == 1 and g["text_blank"] == 1
+    assert g["confidence_missing"] == 1 and "confidence_min" not in g
+    h = features("python", "line", "x = ", "f(a)", ["usages"], -0.4, 0.5, {"first": -0.2, "min": -40.0, "mean": -1})
+    assert (h["confidence_first"], h["confidence_min"], h["confidence_mean"]) == (-0.2, -10.0, -1.0)
+    assert h["source=usages"] == 1 and "confidence_missing" not in h
+
+
+def test_a_stored_suggestion_and_a_live_one_get_the_same_features() -> None:
+    stored = {**record("accepted", -0.5, "f(a)", 4),
+              "features": json.dumps({"meanLogprob": -0.5, "recentAcceptRate": 0.3,
+                                      "confidence": {"first": -0.1, "min": -2.0, "mean": -0.7}})}
+    f, label, chars = example(stored)
+    live = features("python", "line", "    x = ", "f(a)", ["prefix"], -0.5, 0.3,
+                    {"first": -0.1, "min": -2.0, "mean": -0.7})
+    assert f == live and label == 1 and chars == 4
 
 
 def record(outcome: str, logprob: float, text: str = "foo(bar)", accepted_length: int = 0) -> dict:
@@ -97,3 +111,22 @@ def test_tune_filter_cli_trains_evaluates_and_installs(tmp_path: Path, capsys) -
     # tune model refuses a workspace that is not there, with a message rather than a traceback
     assert main(["tune", "model", "--workspace", str(tmp_path / "nowhere")]) == 2
     assert "no workspace folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("start", "end", "expected"), [
+    (0, 2, [-1.0]),  # " )": one token holds the left-out indent and the shown ")"
+    (1, 2, [-1.0]),
+    (1, 9, [-1.0, -0.5, -2.0]),  # every token overlapping the shown text
+    (3, 5, [-0.5]),
+    (8, 20, [-2.0]),  # the last token, still growing
+    (2, 2, None),  # nothing shown
+])
+def test_confidence_of_the_shown_characters(start: int, end: int, expected: list | None) -> None:
+    from lsp_server.engines.base import confidence
+
+    tokens = [(0, -1.0), (2, -0.5), (6, -2.0)]  # " )", "\n   ", "return"
+    got = confidence(tokens, start, end)
+    if expected is None:
+        assert got is None
+    else:
+        assert got == {"first": expected[0], "min": min(expected), "mean": pytest.approx(sum(expected) / len(expected))}

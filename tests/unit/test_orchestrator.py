@@ -200,3 +200,20 @@ async def test_the_last_prompt_keeps_its_snippets_after_indentation_healing():
     _, prompt = c.last_prompt["file:///w/a.py"]
     assert prompt.indent == " "  # healed, and still showing what it was built from (`tacit/explain`)
     assert [(x.source, x.path) for x in prompt.snippets] == [("similar", "b.py")] and "similar" in prompt.sources
+
+
+async def test_confidence_covers_the_shown_part_only():
+    # the fake engine gives -0.1 per piece, -3.0 for a piece with an "X"
+    engine, c, _ = make([["total", " = f(", "a)\n", "X = 1\n"]])
+    s = await c.complete(req("t = <CURSOR>\n"))
+    # line mode: the shown line's three pieces, not the next line's low-confidence one
+    assert s.text == "total = f(a)" and s.confidence == {"first": -0.1, "min": -0.1, "mean": pytest.approx(-0.1)}
+    # typed through: only the pieces that start in what is still shown ("a)")
+    typed = await c.complete(req("t = total = f(<CURSOR>\n"))
+    assert typed.from_cache and typed.text == "a)" and typed.confidence["first"] == -0.1
+    nxt = await c.complete(req("t = total = f(a)\n<CURSOR>\n"))
+    assert nxt.from_cache and nxt.text.startswith("X = 1") and nxt.confidence["min"] == -3.0
+    assert len(engine.prompts) == 1
+    engine2, c2, _ = make([["Xval", "ue + 1\n"]])
+    low = await c2.complete(req("t = <CURSOR>\n"))
+    assert low.confidence == {"first": -3.0, "min": -3.0, "mean": pytest.approx(-1.55)}

@@ -84,7 +84,8 @@ def gather(cfg: ContextConfig, src: Sources, text: str, offset: int, path: str, 
                               for e in src.edits.recent(3, exclude_path_line=(path, prefix.count("\n")))])
     if cfg.similar and src.documents:
         query = "\n".join(prefix.split("\n")[-20:])
-        steps.append(lambda: retrieval.similar(query, {p: t for p, t in src.documents.items() if p != path}))
+        steps.append(lambda: retrieval.similar(query, {p: t for p, t in src.documents.items()
+                                                       if p != path and retrieval.related(p, path)}))
     for step in steps:
         if time.perf_counter() > deadline:
             break

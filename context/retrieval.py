@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from context.secrets import redact
+from context.syntax import language_for_path
 
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 COMMON = frozenset(keyword.kwlist) | frozenset({
@@ -41,6 +42,23 @@ class Snippet:
     score: float = 0.0
 
 
+FAMILIES = {"javascript": "js", "javascriptreact": "js", "typescript": "js", "typescriptreact": "js",
+            "c": "c", "cpp": "c"}
+
+
+def family(path: str) -> str | None:
+    """The language family of a file, by its extension (JS and TS are one, C and C++ are one)."""
+    language = language_for_path(path)
+    return FAMILIES.get(language, language) if language else None
+
+
+def related(path: str, current_path: str) -> bool:
+    """Whether code of `path` may inform code of `current_path`: the same language family, or a file
+    (or a buffer) whose language is unknown. A Lua `M.get` says nothing about a Python `get`."""
+    a, b = family(path), family(current_path)
+    return a is None or b is None or a == b
+
+
 def symbols_near(prefix: str, lines: int = 12) -> list[str]:
     """Identifiers used in the last `lines` lines before the cursor, nearest first, no keywords."""
     tail = "\n".join(prefix.split("\n")[-lines:])
@@ -57,7 +75,7 @@ def definitions(index, symbols: list[str], current_path: str, limit: int = 8) ->
     seen: set[tuple[str, int]] = set()
     for rank, name in enumerate(symbols):
         for d in index.lookup(name):
-            if d.path == current_path or (d.path, d.line) in seen:
+            if d.path == current_path or (d.path, d.line) in seen or not related(d.path, current_path):
                 continue
             seen.add((d.path, d.line))
             out.append(Snippet("definitions", d.path, format_definition(d), score=1.0 / (1 + rank)))
@@ -93,7 +111,7 @@ def open_call(prefix: str, reach: int = 400) -> str | None:
 def usages(index, name: str | None, current_path: str, limit: int = 3) -> list[Snippet]:
     """Lines of other files that call `name`, a function or class the workspace defines: the
     arguments its callers pass. Files nearest `current_path` (most shared folders) first."""
-    if not name or name in COMMON or not index.lookup(name):
+    if not name or name in COMMON or not any(related(d.path, current_path) for d in index.lookup(name)):
         return []
     here = current_path.split("/")[:-1]
 
@@ -105,7 +123,8 @@ def usages(index, name: str | None, current_path: str, limit: int = 3) -> list[S
             n += 1
         return n
 
-    calls = [(p, lines) for p, lines in index.calls_of(name).items() if p != current_path]
+    calls = [(p, lines) for p, lines in index.calls_of(name).items()
+             if p != current_path and related(p, current_path)]
     calls.sort(key=lambda pl: (-shared(pl[0]), pl[0]))
     return [Snippet("usages", p, redact("\n".join(lines)), score=1.0 / (1 + i))
             for i, (p, lines) in enumerate(calls[:limit])]

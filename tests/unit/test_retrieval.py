@@ -187,3 +187,26 @@ def test_usages_go_into_the_prompt_only_inside_a_call(index, tmp_path):
     p, _ = assemble.build(t, after, len(after), "shop/checkout.py", "python", assemble.ContextConfig(), src,
                           prompt.PromptOptions(), count)
     assert "usages" not in p.sources
+
+
+def test_retrieval_stays_within_the_language_family(tmp_path):
+    (tmp_path / "util.lua").write_text("local M = {}\nfunction M.default(opts)\n  return opts\nend\n"
+                                       "local x = default(1)\nreturn M\n")
+    (tmp_path / "conf.py").write_text("def default(name, fallback=None):\n    return fallback\n")
+    (tmp_path / "use.py").write_text("v = default('a', 2)\n")
+    (tmp_path / "api.ts").write_text("export function fetchUser(id: string): Promise<User> {\n  return get(id)\n}\n")
+    idx = WorkspaceIndex([tmp_path])
+    idx.build()
+    assert {d.path for d in idx.lookup("default")} == {"util.lua", "conf.py"}
+    got = retrieval.definitions(idx, ["default"], "app.py")
+    assert [s.path for s in got] == ["conf.py"]  # not the Lua function of the same name
+    assert [s.path for s in retrieval.usages(idx, "default", "app.py")] == ["use.py"]
+    assert [s.path for s in retrieval.definitions(idx, ["default"], "init.lua")] == ["util.lua"]
+    assert [s.path for s in retrieval.definitions(idx, ["fetchUser"], "main.jsx")] == ["api.ts"]  # JS and TS
+    assert {s.path for s in retrieval.definitions(idx, ["default"], "untitled")} == {"util.lua", "conf.py"}
+    # similar windows come from open documents of the same family too
+    docs = {"util.lua": "function M.default(opts) return opts end\n", "conf.py": "def default(opts): return opts\n"}
+    cfg = assemble.ContextConfig(definitions=False, usages=False, edits=False, scopes=False)
+    text = "x = default(opts)\n"
+    got = assemble.gather(cfg, assemble.Sources(documents=docs), text, len(text), "app.py", 0, count)
+    assert [(s.source, s.path) for s in got] == [("similar", "conf.py")]

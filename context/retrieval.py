@@ -59,9 +59,33 @@ def related(path: str, current_path: str) -> bool:
     return a is None or b is None or a == b
 
 
+# string literals (a triple-quoted one may run to the end) and line comments: prose, not code
+NOT_CODE = re.compile(r'"""[\s\S]*?(?:"""|\Z)|\'\'\'[\s\S]*?(?:\'\'\'|\Z)|"(?:\\.|[^"\\\n])*"?'
+                      r"|'(?:\\.|[^'\\\n])*'?|`[^`]*`?|(?:#|//|--(?=[ \[]|$)).*$", re.M)
+
+
+def code_only(prefix: str, lines: int) -> str:
+    """The last `lines` lines of `prefix` without string literals and comments (a docstring that
+    opened before them is recognised by counting triple quotes). Words in docs and messages are
+    prose: looking their namesakes up brings definitions that do not help."""
+    cut = len(prefix)
+    for _ in range(lines):
+        cut = prefix.rfind("\n", 0, cut)
+        if cut < 0:
+            break
+    cut += 1
+    tail = prefix[cut:]
+    for quote in ('"""', "\'\'\'"):
+        if prefix.count(quote, 0, cut) % 2:  # the window starts inside a triple-quoted string
+            end = tail.find(quote)
+            tail = tail[end + 3:] if end >= 0 else ""
+    return NOT_CODE.sub(" ", tail)
+
+
 def symbols_near(prefix: str, lines: int = 12) -> list[str]:
-    """Identifiers used in the last `lines` lines before the cursor, nearest first, no keywords."""
-    tail = "\n".join(prefix.split("\n")[-lines:])
+    """Identifiers used in code (not strings or comments) in the last `lines` lines before the
+    cursor, nearest first, no keywords."""
+    tail = code_only(prefix, lines)
     seen: dict[str, None] = {}
     for name in reversed(IDENT.findall(tail)):
         if name not in COMMON and len(name) > 1:

@@ -31,10 +31,17 @@ def index(tmp_path: Path) -> WorkspaceIndex:
     ("total = apply_disc<CURSOR>", ["apply_disc", "total"]),
     ("cart.add_item(sku, <CURSOR>", ["sku", "add_item", "cart"]),
     ("for x in range(10):\n    self.<CURSOR>", []),
+    # words in docstrings, strings and comments are prose, not symbols to look up
+    ('def get(url):\n    """Send a PreparedRequest."""\n    log("Session started")  # see HTTPAdapter\n'
+     "    proxy = select_proxy(<CURSOR>", ["select_proxy", "proxy", "log", "url", "get"]),
+    # the window (3 lines here) starts inside a docstring opened above it
+    ('x_val = 1\n"""Module docs\nmention Cart\nand PreparedRequest\n"""\ncart = make_cart(<CURSOR>',
+     ["make_cart", "cart"]),
+    ("const a = `${Cart}`; // Session\nconst b = build(a<CURSOR>", ["build"]),
 ])
 def test_symbols_near(marked, expected):
     prefix = marked.split("<CURSOR>")[0]
-    assert retrieval.symbols_near(prefix) == expected
+    assert retrieval.symbols_near(prefix, lines=3 if prefix.startswith("x_val") else 12) == expected
 
 
 def test_definitions_from_other_files(index):

@@ -257,6 +257,12 @@ class WorkspaceIndex:
             found = [d for defs in rows.values() for d in defs]
         return [d for d in found if d.container == container] if container else found
 
+    def imports_of(self, path: str) -> list[str]:
+        """What the file at `path` (a relative key) imports: `module` and `module:symbol` entries."""
+        with self._lock:
+            entry = self._files.get(path)
+            return list(entry.imports) if entry is not None else []
+
     def calls_of(self, name: str) -> dict[str, list[str]]:
         """Lines that call `name`, by file: how the workspace uses a function (for `usages`)."""
         with self._lock:

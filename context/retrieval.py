@@ -93,19 +93,60 @@ def symbols_near(prefix: str, lines: int = 12) -> list[str]:
     return list(seen)
 
 
-def definitions(index, symbols: list[str], current_path: str, limit: int = 8) -> list[Snippet]:
-    """Declarations of `symbols` found in other files of the index (nearest symbols first)."""
+def definitions(index, symbols: list[str], current_path: str, limit: int = 8, per_name: int = 2) -> list[Snippet]:
+    """Declarations of `symbols` found in other files of the index (nearest symbols first).
+
+    A name the current file imports from a module resolves to the files named like that module;
+    otherwise a name with several definitions shows at most `per_name` of them (top-level ones, then
+    those nearest the current file): a dozen `get` methods would crowd out everything else."""
     out: list[Snippet] = []
     seen: set[tuple[str, int]] = set()
+    sources = imported_from(index.imports_of(current_path)) if hasattr(index, "imports_of") else {}
     for rank, name in enumerate(symbols):
-        for d in index.lookup(name):
-            if d.path == current_path or (d.path, d.line) in seen or not related(d.path, current_path):
-                continue
+        found = [d for d in index.lookup(name)
+                 if d.path != current_path and (d.path, d.line) not in seen and related(d.path, current_path)]
+        module = sources.get(name)
+        resolved = [d for d in found if module and _module_file(d.path, module)]
+        chosen = resolved or sorted(found, key=lambda d: (bool(d.container), -_shared_dirs(d.path, current_path),
+                                                          d.path, d.line))[:per_name]
+        for d in chosen:
             seen.add((d.path, d.line))
             out.append(Snippet("definitions", d.path, format_definition(d), score=1.0 / (1 + rank)))
             if len(out) >= limit:
                 return out
     return out
+
+
+def imported_from(imports: list[str]) -> dict[str, str]:
+    """Imported name -> the last part of its module (`.auth:basic` -> {"basic": "auth"})."""
+    out: dict[str, str] = {}
+    for entry in imports:
+        module, _, name = entry.partition(":")
+        module = re.sub(r"\.(?:[cm]?js|jsx|tsx?|py)$", "", module)  # `./utils/auth.js`
+        parts = [p for p in re.split(r"[./\\]", module) if p]
+        if len(parts) > 1 and parts[-1] in ("index", "__init__", "mod"):
+            parts.pop()
+        last = parts[-1] if parts else ""
+        if name and last:
+            out.setdefault(name, last)
+    return out
+
+
+def _module_file(path: str, module: str) -> bool:
+    """Whether `path` is the file of a module whose last part is `module` (`auth.py`, `auth/__init__.py`)."""
+    parts = path.split("/")
+    stem = parts[-1].rsplit(".", 1)[0]
+    return stem == module or (stem in ("__init__", "index", "mod") and len(parts) > 1 and parts[-2] == module)
+
+
+def _shared_dirs(path: str, current_path: str) -> int:
+    """How many leading folders two paths share."""
+    n = 0
+    for a, b in zip(path.split("/")[:-1], current_path.split("/")[:-1], strict=False):
+        if a != b:
+            break
+        n += 1
+    return n
 
 
 OPENERS, CLOSERS = "([{", ")]}"
@@ -137,19 +178,9 @@ def usages(index, name: str | None, current_path: str, limit: int = 3) -> list[S
     arguments its callers pass. Files nearest `current_path` (most shared folders) first."""
     if not name or name in COMMON or not any(related(d.path, current_path) for d in index.lookup(name)):
         return []
-    here = current_path.split("/")[:-1]
-
-    def shared(path: str) -> int:
-        n = 0
-        for a, b in zip(here, path.split("/")[:-1], strict=False):
-            if a != b:
-                break
-            n += 1
-        return n
-
     calls = [(p, lines) for p, lines in index.calls_of(name).items()
              if p != current_path and related(p, current_path)]
-    calls.sort(key=lambda pl: (-shared(pl[0]), pl[0]))
+    calls.sort(key=lambda pl: (-_shared_dirs(pl[0], current_path), pl[0]))
     return [Snippet("usages", p, redact("\n".join(lines)), score=1.0 / (1 + i))
             for i, (p, lines) in enumerate(calls[:limit])]
 

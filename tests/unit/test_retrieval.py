@@ -217,3 +217,26 @@ def test_retrieval_stays_within_the_language_family(tmp_path):
     text = "x = default(opts)\n"
     got = assemble.gather(cfg, assemble.Sources(documents=docs), text, len(text), "app.py", 0, count)
     assert [(s.source, s.path) for s in got] == [("similar", "conf.py")]
+
+
+def test_definitions_resolve_imports_and_cap_ambiguous_names(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "auth.py").write_text("def basic(user, password):\n    return user\n")
+    (tmp_path / "pkg" / "legacy.py").write_text("def basic(token):\n    return token\n")
+    for i in range(4):
+        (tmp_path / "pkg" / f"store{i}.py").write_text(f"class Store{i}:\n    def get(self, key{i}):\n        pass\n")
+    (tmp_path / "pkg" / "helpers.py").write_text("def get(url, timeout=1):\n    return url\n")
+    (tmp_path / "pkg" / "client.py").write_text("from .auth import basic\n\nbasic(u, p)\n")
+    idx = WorkspaceIndex([tmp_path])
+    idx.build()
+    # imported from .auth: the definition of that module only, not the namesake in legacy.py
+    got = retrieval.definitions(idx, ["basic"], "pkg/client.py")
+    assert [s.path for s in got] == ["pkg/auth.py"]
+    # not imported: both namesakes
+    assert {s.path for s in retrieval.definitions(idx, ["basic"], "pkg/other.py")} == {"pkg/auth.py", "pkg/legacy.py"}
+    # five `get`s: at most two, the top-level function first
+    gets = retrieval.definitions(idx, ["get", "basic"], "pkg/other.py")
+    assert [s.path for s in gets][:2] == ["pkg/helpers.py", "pkg/store0.py"]
+    assert [s.path for s in gets][2:] == ["pkg/auth.py", "pkg/legacy.py"]
+    assert retrieval.imported_from([".auth:basic", "./lib/util.js:get", "../core/index:run", "os"]) == {
+        "basic": "auth", "get": "util", "run": "core"}

@@ -217,3 +217,12 @@ async def test_confidence_covers_the_shown_part_only():
     engine2, c2, _ = make([["Xval", "ue + 1\n"]])
     low = await c2.complete(req("t = <CURSOR>\n"))
     assert low.confidence == {"first": -3.0, "min": -3.0, "mean": pytest.approx(-1.55)}
+
+
+@pytest.mark.parametrize("pieces", [[" ", "Xreturn", " 1\n"], ["Xreturn", " 1\n"]])
+async def test_confidence_skips_the_indentation_the_prompt_left_out(pieces):
+    # after indentation only, the prompt leaves out its last space and the model writes it first
+    # (or does not): either way the shown text starts at "Xreturn", scored -3.0 by the fake engine
+    engine, c, _ = make([pieces])
+    s = await c.complete(req("def f():\n    <CURSOR>\n"))
+    assert s.text.startswith("Xreturn 1") and s.confidence["first"] == -3.0

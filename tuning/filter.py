@@ -26,7 +26,7 @@ def example(rec: dict[str, Any]) -> tuple[dict[str, float], int, int] | None:
         return None
     extra = json.loads(rec["features"]) if isinstance(rec["features"], str) else rec["features"]
     f = features(rec["language"], rec["mode"], rec["line_prefix"], rec["text"], rec["sources"],
-                 extra.get("meanLogprob"), extra.get("recentAcceptRate"), extra.get("confidence"))
+                 extra.get("meanLogprob"), extra.get("recentAcceptRate"))
     accepted = rec["outcome"] in POSITIVE or rec["accepted_length"] > 0
     chars = rec["accepted_length"] or (len(rec["text"]) if rec["outcome"] == "accepted" else 0)
     return f, int(accepted), chars if accepted else 0

@@ -112,7 +112,7 @@ def filter_keeps(ls: TacitServer, row: dict) -> bool:
 
     extra = row["features"]
     f = features(row["language"], row["mode"], row["line_prefix"], row["text"], row["sources"],
-                 extra.get("meanLogprob"), extra.get("recentAcceptRate"), extra.get("confidence"))
+                 extra.get("meanLogprob"), extra.get("recentAcceptRate"))
     return ls.acceptance_filter.keep(f)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tuning.events import summary
+import json
+
+from tuning.events import records, summary
 from tuning.simulate import Developer, simulate
 
 from .conftest import DEMO
@@ -22,3 +24,7 @@ async def test_simulated_developer_produces_signals(model_path, tmp_path):
     assert s["accepted"] == outcome.counts["accepted"] + outcome.counts["rewritten"]
     assert s["partiallyAccepted"] == outcome.counts["partiallyAccepted"]
     assert s["dismissed"] == outcome.counts["dismissed"] and s["typedOver"] == outcome.counts["typedOver"]
+    # each shown suggestion carries the model's confidence in the text it showed (the filter's input)
+    shown = [r for r in records(db) if r["shown"]]
+    confidences = [json.loads(r["features"]).get("confidence") for r in shown]
+    assert shown and all(c is not None and c["min"] <= c["mean"] <= 0 and c["min"] <= c["first"] for c in confidences)

@@ -184,8 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=None, help="model name or GGUF path (default: the manifest's default)")
     parser.add_argument("--keep-chars", type=float, default=TARGET_KEPT,
                         help="share of accepted characters the threshold is chosen to keep, out of fold on the "
-                             "training repositories (0.95 kept 0.96 of them leaving one training repository "
-                             "out, 0.99 on flask: no margin needed)")
+                             "training repositories (0.95 kept 0.952 of them on held-out flask)")
     parser.add_argument("--out", type=Path, default=None, help="JSON to write (default bench/results/...)")
     parser.add_argument("--cache", default=None, help="where pinned repositories are unpacked")
     parser.add_argument("--cache-dir", default=None,

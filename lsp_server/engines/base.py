@@ -46,6 +46,8 @@ def confidence(token_logprobs: list[tuple[int, float]], start: int, end: int) ->
     """The model's confidence in characters `start:end` of its output (the part shown): the first,
     the lowest and the mean log-probability of the tokens that overlap them; None without any."""
     tokens = list(token_logprobs)
+    if not tokens:  # an engine that reports no log-probabilities (remote)
+        return None
     ends = [at for at, _ in tokens[1:]] + [end + 1]  # the last token may still be growing: it reaches on
     shown = [lp for (at, lp), stop in zip(tokens, ends, strict=True) if at < end and stop > start]
     if not shown:

@@ -121,6 +121,7 @@ def test_confidence_of_the_shown_characters(start: int, end: int, expected: list
 
     tokens = [(0, -1.0), (2, -0.5), (6, -2.0)]  # " )", "\n   ", "return"
     got = confidence(tokens, start, end)
+    assert confidence([], start, end) is None  # an engine without log-probabilities
     if expected is None:
         assert got is None
     else:

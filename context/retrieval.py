@@ -19,6 +19,7 @@ from __future__ import annotations
 import keyword
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from context.secrets import redact
 from context.syntax import language_for_path
@@ -46,6 +47,7 @@ FAMILIES = {"javascript": "js", "javascriptreact": "js", "typescript": "js", "ty
             "c": "c", "cpp": "c"}
 
 
+@lru_cache(maxsize=8192)
 def family(path: str) -> str | None:
     """The language family of a file, by its extension (JS and TS are one, C and C++ are one)."""
     language = language_for_path(path)

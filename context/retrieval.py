@@ -103,7 +103,7 @@ def definitions(index, symbols: list[str], current_path: str, limit: int = 8, pe
     those nearest the current file): a dozen `get` methods would crowd out everything else."""
     out: list[Snippet] = []
     seen: set[tuple[str, int]] = set()
-    sources = imported_from(index.imports_of(current_path)) if hasattr(index, "imports_of") else {}
+    sources = imported_from(index.imports_of(current_path))
     for rank, name in enumerate(symbols):
         found = [d for d in index.lookup(name)
                  if d.path != current_path and (d.path, d.line) not in seen and related(d.path, current_path)]

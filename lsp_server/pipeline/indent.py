@@ -30,11 +30,6 @@ def before(text: str, offset: int) -> str:
     return indent
 
 
-def left_out(text: str, offset: int) -> str:
-    """The character `cut` leaves out of the prompt at this cursor ("" when none)."""
-    return before(text, offset)[-1:]
-
-
 def cut(text: str, offset: int) -> tuple[str, int, str]:
     """(text, offset, cut): the document without the indentation's last character before the
     cursor, the offset moved back over it, and that character; unchanged (with "") when the line

@@ -112,7 +112,7 @@ class Completer:
         gen.on_done.append(self._finished)
         options = GenOptions(
             max_tokens=s.max_tokens, stop=list(self.template.stops), head_chars=prompt.head_chars)
-        chain = partial(self._filters, cursor=cursor, req=req, template=self.template)
+        chain = partial(self._filters, cursor=cursor, req=req, template=self.template, left_out=prompt.indent)
         self._remember(gen)
         self._state("generating", "")
         self.generator.start(gen, prompt.text, options, chain)
@@ -175,12 +175,13 @@ class Completer:
         return syntax.classify(req.language_id, tree, line_text, req.character, req.line, col_bytes)
 
     def _filters(self, pieces, *, cursor: syntax.CursorContext, req: CompletionRequest,
-                 template: prompts.Template):
+                 template: prompts.Template, left_out: str):
         """The output filter chain. Line mode still generates the following lines of the block:
-        only the first is shown, the rest is kept for typing through."""
+        only the first is shown, the rest is kept for typing through. `left_out`: the indentation
+        character the prompt left for the model to write (`Prompt.indent`)."""
         s = self.settings
         stream = filters.lines(filters.stop_strings(pieces, list(template.stops)))
-        stream = indentation.strip(stream, indentation.left_out(req.text, req.offset))
+        stream = indentation.strip(stream, left_out)
         stream = filters.block_end(stream, cursor.base_indent, req.language_id in syntax.INDENT_LANGUAGES)
         stream = filters.max_lines(stream, s.max_lines)
         stream = filters.stop_at_suffix(stream, req.suffix)

@@ -59,9 +59,3 @@ def test_strip_is_lazy():
 
     stream = indent.strip(source(), " ")
     assert next(stream) == "a\n" and pulled == [" a\n"]
-
-
-def test_left_out_is_the_character_cut_leaves_out():
-    for marked in ("def f():\n    <CURSOR>\n", "if x:\n\t\t<CURSOR>", "x = 1\n<CURSOR>\n", "    y<CURSOR>\n"):
-        text, offset = split(marked)
-        assert indent.left_out(text, offset) == indent.cut(text, offset)[2]

@@ -909,6 +909,16 @@ def write(report: dict, label: str) -> Path:
     return out
 
 
+def default_model() -> Path | None:
+    """The user's default model file, None while it is not assembled."""
+    from lsp_server.models import ModelError, resolve_model
+
+    try:
+        return resolve_model(None)
+    except ModelError:
+        return None
+
+
 def kind_counts(text: str, base: dict[str, int]) -> dict[str, int]:
     """`base` updated with `kind=N,kind=N` pairs."""
     counts = dict(base)
@@ -962,13 +972,15 @@ def main() -> None:
     args.cache = args.cache or str(default_cache())
     names = ALL if args.repo == "all" else [args.repo]
 
-    engine, family = None, "qwen2.5-coder"
+    engine, family, model_label = None, "qwen2.5-coder", ""
     count_tokens: Callable[[str], int] = lambda text: len(text) // 4  # noqa: E731
     if not args.no_model:
         from lsp_server.engines.llama import LlamaEngine
         from lsp_server.models import family_of, resolve_model
 
         path = resolve_model(args.model)
+        if args.model and path != default_model():  # a run with another model does not replace the default's
+            model_label = f"-{path.stem}"
         engine = LlamaEngine(path, family=family_of(path))
         family, count_tokens = engine.family, engine.count_tokens
         print(f"model {path.name} loaded in {engine.load_ms / 1000:.1f} s", flush=True)
@@ -980,7 +992,8 @@ def main() -> None:
     template = prompts.template_for(family)
 
     t0 = time.perf_counter()
-    pad_label = f"-pad{args.pad_files}" if args.pad_files else ""  # a padded run does not replace the plain one
+    # a padded run does not replace the plain one
+    pad_label = (f"-pad{args.pad_files}" if args.pad_files else "") + model_label
     pooled: list[dict] = []
     reports = []
     for name in names:

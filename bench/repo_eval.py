@@ -15,6 +15,8 @@ deterministic (candidates in path order, then sampled):
   that line are not used;
 - `block`: a function body after its header and docstring, 2 to `--block-lines` lines, the cursor
   at the first statement's indentation (as an editor leaves it after Enter and auto-indent).
+- `call`: the same calls as `api`, cut CrossCodeEval's way: from the call's first name to the end of
+  the line (`utils.f(a, b)` from `utils`), so the model must also write which function it calls.
 
 The text after the hole stays in the document (the model may use it). The hole's ground truth is
 never visible to retrieval: the workspace is indexed from a temporary copy, in which the holed file
@@ -95,9 +97,9 @@ PINNED: dict[str, tuple[str, str, str]] = {
 }
 ALL = ["requests", "click", "jinja2", "flask", "rich"]
 
-KINDS = ("line", "api", "block")
+KINDS = ("line", "api", "block", "call")  # new kinds go last: the seeded picks of the others stay as they were
 SNIPPET_SOURCES = ("definitions", "usages", "similar", "edits", "scopes")
-DEFAULT_CUT = {"line": 100, "api": 80, "block": 60}
+DEFAULT_CUT = {"line": 100, "api": 80, "block": 60, "call": 80}
 CONTEXT_TARGET_P95_MS = 30.0
 ASSUMED_PREFILL_TOKENS_PER_S = 40.0  # 2-core CPU, qwen2.5-coder-0.5b; replaced by the measured rate
 
@@ -422,7 +424,8 @@ def cut_holes(ws: Workspace, quotas: dict[str, int], seed: int, block_lines: int
     for rel, text in sorted(ws.texts.items()):
         src = SourceFile(ws.language, text)
         candidates["line"].extend((rel, row) for row in line_rows(ws.language, src))
-        candidates["api"].extend(api_holes(ws, rel, src))
+        for hole in api_holes(ws, rel, src):
+            candidates[hole.kind].append(hole)
         candidates["block"].extend(block_holes(ws.language, rel, src, block_lines))
     holes: list[Hole] = []
     for kind in KINDS:
@@ -520,7 +523,8 @@ def _top_level(ws: Workspace, name: str, rel: str, other_files: bool) -> list:
 
 
 def api_holes(ws: Workspace, rel: str, src: SourceFile) -> list[Hole]:
-    """Calls (with arguments) to functions or classes that only other files of the repository define."""
+    """Calls (with arguments) to functions or classes that only other files of the repository define:
+    an `api` hole after the opening parenthesis and a `call` hole from the call's first name."""
     names, modules = imported_names(ws.language, src)
     holes: list[Hole] = []
     for caps in src.captures(ws.language, QUERIES[ws.language].calls):
@@ -542,8 +546,12 @@ def api_holes(ws: Workspace, rel: str, src: SourceFile) -> list[Hole]:
         truth = src.text[start:end].rstrip()
         if len(truth.strip()) < 2:
             continue  # the arguments start on the next line
-        holes.append(Hole("api", rel, start, start + len(truth), truth, callee=target,
-                          defined_in=min(d.path for d in defined)))
+        where = dict(callee=target, defined_in=min(d.path for d in defined))
+        holes.append(Hole("api", rel, start, start + len(truth), truth, **where))
+        # CrossCodeEval's cut: from the first cross-file name (`utils.f(` from `utils`), so the name is
+        # part of what the model must write
+        first = src.char((caps["object"] if obj else caps["callee"])[0].start_byte)
+        holes.append(Hole("call", rel, first, start + len(truth), src.text[first:start] + truth, **where))
     return holes
 
 
@@ -884,6 +892,7 @@ def run_repo(name: str, args: argparse.Namespace, engine, template: prompts.Temp
         "model": getattr(engine, "model_path", None) and engine.model_path.name,
         "template": template.name, "prefix_chars": args.prefix_chars, "indent_healing": True,
         "api_hole": "rest of the line right after the call's opening parenthesis (the callee is visible)",
+        "call_hole": "the same calls from the first name of the call expression (CrossCodeEval's cut)",
         "block_hole": f"function body after header and docstring, 2-{args.block_lines} lines, cursor at its indent",
         "exact_match_rule": "trailing whitespace stripped; block holes: non-blank lines, right-stripped",
         "edit_similarity_rule": "1 - Levenshtein distance / max(len), on the same normalized strings",

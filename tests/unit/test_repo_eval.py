@@ -140,6 +140,17 @@ def test_api_holes_call_a_function_defined_in_another_file(repo_eval, py_ws):
         assert all(d.path != hole.path for d in py_ws.index.lookup(hole.callee))
 
 
+def test_call_holes_start_at_the_called_name(repo_eval, py_ws):
+    with_calls = repo_eval.cut_holes(py_ws, {**CUT, "call": 20}, seed=0)
+    calls = {(h.callee, h.truth) for h in with_calls if h.kind == "call"}
+    assert calls == {("scale", "scale(item, factor=3)"), ("Meter", 'Meter("cm")'),
+                     ("scale", "util.scale(total, 4), meter")}  # the api holes' calls, from the first name
+    for hole in with_calls:
+        assert py_ws.texts[hole.path][hole.start:hole.end] == hole.truth
+    # cutting call holes too leaves the other kinds' seeded picks as they were
+    assert [h for h in with_calls if h.kind != "call"] == repo_eval.cut_holes(py_ws, CUT, seed=0)
+
+
 def test_block_holes_are_bodies_after_the_docstring(repo_eval, py_ws):
     holes = {h.truth: h for h in repo_eval.cut_holes(py_ws, CUT, seed=0) if h.kind == "block"}
     assert "result = value * factor\n    return result" in holes  # docstring left in the prompt

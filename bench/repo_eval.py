@@ -24,7 +24,8 @@ is rewritten without the hole and re-indexed before the prompt is built (restore
 other files given as open documents (`similar`) are 3 to 5 files the holed file imports or is
 imported by, else files of its folder.
 
-Each configuration (`prefix`, `suffix`, `crossfile`, `nousages` (`all` without callers' lines), `all`:
+Each configuration (`prefix`, `suffix`, `crossfile`, `nousages` (`all` without callers' lines),
+`noimports` (`all` without the file's imports cut off by the window), `all`:
 see `configs()`) builds its prompt with
 `context.assemble.build`, as the server does; context build time and prompt tokens are measured
 for every hole. The model runs on a seeded subsample (`--holes` per configuration, stratified by
@@ -39,7 +40,7 @@ right-stripped) and edit similarity = 1 - Levenshtein distance / max(len) of the
 Recent edits (part of `all`) contribute nothing here: an offline hole has no edit history.
 
     python bench/repo_eval.py --repo requests|click|jinja2|flask|rich|lodash-es|all|PATH
-        [--lang python] [--holes 24] [--seed 0] [--configs prefix,suffix,crossfile,nousages,all]
+        [--lang python] [--holes 24] [--seed 0] [--configs prefix,suffix,crossfile,nousages,noimports,all]
         [--model NAME] [--no-model] [--prefix-chars 3000] [--pad-files 2000]
 
 Writes bench/results/repo_eval-<repo>.json and bench/results/repo_eval-<repo>.png (with `--repo all`,
@@ -112,8 +113,9 @@ def configs() -> dict[str, assemble.ContextConfig]:
     crossfile = assemble.ContextConfig(suffix=True, definitions=True, usages=True, similar=True, edits=False,
                                        scopes=False, path_header=True)
     nousages = assemble.ContextConfig(usages=False)
+    noimports = assemble.ContextConfig(imports=False)
     return {"prefix": prefix, "suffix": suffix, "crossfile": crossfile, "nousages": nousages,
-            "all": assemble.ContextConfig()}
+            "noimports": noimports, "all": assemble.ContextConfig()}
 
 
 # ---- fetching the pinned repositories

@@ -33,6 +33,7 @@ class ContextConfig:
     similar: bool = True
     edits: bool = True
     scopes: bool = True
+    imports: bool = True  # with `scopes`: the file's imports when the prefix window cut them off
     path_header: bool = True  # name the current file (and the repository) in the prompt
     budget_tokens: int = 400  # for snippets, counted with the model's tokenizer
     time_box_ms: float = 20.0  # sources not reached by then are skipped
@@ -74,7 +75,7 @@ def gather(cfg: ContextConfig, src: Sources, text: str, offset: int, path: str, 
     found: list[Snippet] = []
     steps: list[Callable[[], list[Snippet]]] = []
     if cfg.scopes and window_start > 0:
-        steps.append(lambda: retrieval.scopes(src.tree, text, offset, window_start))
+        steps.append(lambda: retrieval.scopes(src.tree, text, offset, window_start, imports=cfg.imports))
     if cfg.definitions and src.index is not None:
         steps.append(lambda: retrieval.definitions(src.index, retrieval.symbols_near(prefix), path))
     if cfg.usages and src.index is not None:

@@ -10,7 +10,8 @@ suggestion. Sources:
   selective retrieval: only when the cursor is inside such a call's arguments);
 - `similar`: the most similar code windows of other open or recently edited files
   (Jaccard similarity of identifier sets, as Copilot does with neighbouring tabs);
-- `scopes`: the headers of the enclosing class/function when the prefix window cut them off;
+- `scopes`: what the prefix window cut off that the code below it rests on: the file's imports (the
+  names it can call) and the headers of the enclosing class/function;
 - recent edits live in `context.edits`.
 """
 
@@ -235,8 +236,31 @@ SCOPE_TYPES = frozenset({"function_definition", "class_definition", "function_de
                          "class_declaration", "function_item", "impl_item", "method_declaration"})
 
 
-def scopes(tree, text: str, offset: int, window_start: int) -> list[Snippet]:
-    """Header lines of the definitions enclosing the cursor that start before the prompt window."""
+IMPORT_TYPES = frozenset({"import_statement", "import_from_statement", "future_import_statement",
+                          "import_declaration", "use_declaration", "preproc_include"})
+
+
+def imports_above(tree, data: bytes, window_byte: int, most_chars: int = 600) -> list[str]:
+    """The file's top-level import statements that end before the prompt window, the last ones kept
+    when they are long (local imports come last by convention, and they name the workspace's code)."""
+    lines: list[str] = []
+    for node in tree.root_node.children:
+        if node.start_byte >= window_byte:
+            break
+        if node.type in IMPORT_TYPES and node.end_byte <= window_byte:
+            lines.append(data[node.start_byte: node.end_byte].decode("utf-8", "replace"))
+    kept, used = [], 0
+    for line in reversed(lines):
+        used += len(line) + 1
+        if used > most_chars:
+            break
+        kept.append(line)
+    return kept[::-1]
+
+
+def scopes(tree, text: str, offset: int, window_start: int, imports: bool = True) -> list[Snippet]:
+    """What the window cut off above the cursor: the file's imports (`imports`), then the header
+    lines of the definitions enclosing the cursor that start before the prompt window."""
     if tree is None:
         return []
     prefix = text[:offset]
@@ -257,4 +281,7 @@ def scopes(tree, text: str, offset: int, window_start: int) -> list[Snippet]:
                 headers.append(header)
         node = node.parent
     headers.reverse()
-    return [Snippet("scopes", "", redact("\n".join(headers)))] if headers else []
+    head = imports_above(tree, data, window_byte) if imports else []
+    if head:
+        head.append("")  # a blank line between the imports and the code, as in the file
+    return [Snippet("scopes", "", redact("\n".join(head + headers)))] if head or headers else []

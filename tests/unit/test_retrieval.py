@@ -71,6 +71,38 @@ def test_scope_headers_when_the_window_cut_them():
     assert retrieval.scopes(tree, text, len(text), 0) == []
 
 
+@pytest.mark.parametrize("language,head,imports", [
+    ("python", "import os\nfrom typing import (\n    Any,\n    Optional,\n)\nfrom .util import scale\n",
+     ["import os", "from typing import (\n    Any,\n    Optional,\n)", "from .util import scale"]),
+    ("javascript", "import fs from 'fs';\nimport { scale } from './util.js';\n",
+     ["import fs from 'fs';", "import { scale } from './util.js';"]),
+    ("go", 'package main\n\nimport (\n\t"fmt"\n\t"example.com/util"\n)\n',
+     ['import (\n\t"fmt"\n\t"example.com/util"\n)']),
+    ("rust", "use std::fmt;\nuse crate::util::scale;\n", ["use std::fmt;", "use crate::util::scale;"]),
+])
+def test_imports_cut_off_by_the_window_come_back(language, head, imports):
+    comment = "//" if language != "python" else "#"
+    text = head + f"{comment} filler\n" * 60 + "x"
+    tree = syntax.parse(language, text)
+    window_start = text.index(f"{comment} filler\n" * 10)
+    [got] = retrieval.scopes(tree, text, len(text), window_start)
+    assert got.text == "\n".join([*imports, ""])
+    # an import the window still shows is not repeated; none at all without the option
+    assert retrieval.scopes(tree, text, len(text), 0) == []
+    assert retrieval.scopes(tree, text, len(text), window_start, imports=False) == []
+
+
+def test_imports_then_scope_headers_and_long_import_blocks_keep_their_end():
+    text = "".join(f"import mod{i}\n" for i in range(100)) + "from .local import thing\n\n\nclass Big:\n" + \
+        "    x = 1\n" * 50 + "    def method(self, a):\n" + "        y = a\n" * 30 + "        "
+    tree = syntax.parse("python", text)
+    [got] = retrieval.scopes(tree, text, len(text), text.index("        y = a\n" * 5))
+    imports, headers = got.text.split("\n\n")
+    assert headers == "class Big:\n    def method(self, a):"
+    assert imports.endswith("import mod99\nfrom .local import thing") and "import mod0\n" not in imports
+    assert len(imports) <= 600
+
+
 def test_recent_edits_coalesce_and_render():
     rec = edits.RecentEdits()
     old = "def f(a):\n    return a\n"

@@ -216,20 +216,29 @@ def similar(query: str, documents: dict[str, str], window: int = 20, stride: int
         return []
     scored: list[Snippet] = []
     for path, text in documents.items():
-        lines = text.split("\n")
-        best: Snippet | None = None
-        for start in range(0, max(1, len(lines) - window + 1), stride):
-            chunk = "\n".join(lines[start: start + window])
-            t = _tokens(chunk)
-            if not t:
-                continue
+        best, best_score = None, 0.0
+        for chunk, t in windows(text, window, stride):
             score = len(q & t) / len(q | t)
-            if score >= min_score and (best is None or score > best.score):
-                best = Snippet("similar", path, redact(chunk), score)
+            if score >= min_score and (best is None or score > best_score):
+                best, best_score = chunk, score
         if best is not None:
-            scored.append(best)
+            scored.append(Snippet("similar", path, redact(best), best_score))
     scored.sort(key=lambda s: -s.score)
     return scored[:top]
+
+
+@lru_cache(maxsize=64)
+def windows(text: str, window: int, stride: int) -> tuple[tuple[str, frozenset[str]], ...]:
+    """A document's overlapping line windows with their identifier sets. Cached by text: the other
+    open documents rarely change between keystrokes, and tokenizing them was most of a build."""
+    lines = text.split("\n")
+    out = []
+    for start in range(0, max(1, len(lines) - window + 1), stride):
+        chunk = "\n".join(lines[start: start + window])
+        t = _tokens(chunk)
+        if t:
+            out.append((chunk, frozenset(t)))
+    return tuple(out)
 
 
 SCOPE_TYPES = frozenset({"function_definition", "class_definition", "function_declaration", "method_definition",

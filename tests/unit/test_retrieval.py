@@ -60,6 +60,10 @@ def test_similar_windows_rank_by_jaccard():
             "b.py": "import math\nprint(math.pi)\n"}
     got = retrieval.similar("def load_orders(db):\n    rows = db.query(orders_table)\n", docs)
     assert [s.path for s in got] == ["a.py"] and got[0].score > 0.2
+    # windows are cached by text: an edited document is scored on its new text
+    docs["b.py"] = "def load_orders(db):\n    rows = db.query(orders_table)\n"
+    got = retrieval.similar("def load_orders(db):\n    rows = db.query(orders_table)\n", docs)
+    assert [s.path for s in got] == ["b.py", "a.py"] and got[0].score == 1.0
 
 
 def test_scope_headers_when_the_window_cut_them():

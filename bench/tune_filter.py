@@ -12,13 +12,15 @@ on the held-out store:
   (target at least 30%);
 - `accepted_chars_kept`: the share of accepted characters it would still have shown (target 95%).
 
-Simulating is the slow part (about 4 minutes for 8 files x 20 lines on a quiet 2-core machine), so
-each repository's store is cached under `--cache-dir` keyed by the repository and the simulation
+Each repository gets `--sessions` sessions (two by default), each on `--files` files no other session
+of it re-types, so the held-out figures rest on a few hundred decisions rather than on one session's
+hundred and forty. Simulating is the slow part (about 4 to 10 minutes for 8 files x 20 lines on a quiet
+2-core machine), so each session's store is cached under `--cache-dir` keyed by the repository and the simulation
 settings; a re-run with the same settings only re-trains and re-evaluates (`--fresh` simulates again).
 A session whose server dies (killed, crashed) is started again once (`--retries`).
 
     python bench/tune_filter.py --repo flask|PATH [--train-repo NAME|PATH ...] [--files 8]
-        [--lines 20] [--seed 0] [--model NAME] [--keep-chars 0.95] [--out FILE] [--fresh]
+        [--lines 20] [--sessions 2] [--seed 0] [--model NAME] [--keep-chars 0.95] [--out FILE] [--fresh]
 
 Writes bench/results/tune_filter-<repo>.json and a PNG beside it: the trade-off between the two
 figures as the threshold varies on the held-out data, with the trained threshold marked.
@@ -81,26 +83,36 @@ def main_suffixes(repo: Path) -> tuple[str, ...]:
 
 
 def cache_key(label: str, source: Path, version: str | None, files: int, lines: int, seed: int,
-              model: str) -> str:
-    """A file-name-safe key for one repository's simulated store under given settings."""
-    settings = json.dumps([str(source), version, files, lines, seed, model, PREFIX_CHARS, SIMULATOR])
-    digest = hashlib.sha256(settings.encode()).hexdigest()[:12]
+              model: str, session: int = 0) -> str:
+    """A file-name-safe key for one repository's simulated store under given settings (the first session's
+    key is the one stores had before there were several sessions per repository)."""
+    settings = [str(source), version, files, lines, seed, model, PREFIX_CHARS, SIMULATOR] + ([session] if session else [])
+    digest = hashlib.sha256(json.dumps(settings).encode()).hexdigest()[:12]
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
-    return f"{safe}-f{files}-l{lines}-s{seed}-{digest}"
+    return f"{safe}-f{files}-l{lines}-s{seed}{f'-p{session}' if session else ''}-{digest}"
+
+
+def session_files(source: Path, files: int, seed: int, session: int) -> list[Path]:
+    """The files session `session` (0, 1, ...) re-types: the next `files` of one seeded draw, so the sessions
+    of a repository never share a file and the first session's files do not depend on how many follow."""
+    return pick_files(source, files * (session + 1), seed, main_suffixes(source))[files * session:]
 
 
 def simulated_store(label: str, source: Path, version: str | None, args: argparse.Namespace,
-                    seed: int) -> tuple[Path, dict[str, Any]]:
-    """The event store of a simulated session on one repository (cached), and what the run did."""
-    key = cache_key(label, source, version, args.files, args.lines, seed, args.model)
+                    seed: int, session: int = 0) -> tuple[Path, dict[str, Any]]:
+    """The event store of one simulated session on one repository (cached), and what the run did."""
+    key = cache_key(label, source, version, args.files, args.lines, seed, args.model, session)
     folder = Path(args.cache_dir) / key
     meta_path = folder / "run.json"
     if meta_path.exists() and not args.fresh:
         meta = json.loads(meta_path.read_text())
         print(f"{label}: cached simulated session {folder} ({meta['minutes']} min when simulated)", flush=True)
         return folder / "events.db", meta
-    files = pick_files(source, args.files, seed, main_suffixes(source))
-    print(f"{label}: simulating {len(files)} files x {args.lines} lines (seed {seed})", flush=True)
+    files = session_files(source, args.files, seed, session)
+    if not files:
+        raise SystemExit(f"{label}: no files left for session {session + 1} ({args.files} per session)")
+    print(f"{label}: simulating {len(files)} files x {args.lines} lines (seed {seed}, session {session + 1})",
+          flush=True)
     partial = folder.with_name(folder.name + ".partial")  # renamed into place once the session ended well
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
@@ -121,7 +133,8 @@ def simulated_store(label: str, source: Path, version: str | None, args: argpars
                 for stale in partial.glob("events.db*"):
                     stale.unlink()
         minutes = round((time.perf_counter() - t0) / 60, 1)
-    meta = {"repo": label, "version": version, "source": str(source), "seed": seed, "files": args.files,
+    meta = {"repo": label, "version": version, "source": str(source), "seed": seed, "session": session + 1,
+            "files": args.files,
             "lines": args.lines, "model": args.model, "picked": [str(f.relative_to(source)) for f in files],
             "outcomes": dict(outcome.counts), "minutes": minutes, "attempts": attempt + 1}
     (partial / "run.json").write_text(json.dumps(meta, indent=1))
@@ -181,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=8, help="files re-typed per repository")
     parser.add_argument("--lines", type=int, default=20, help="lines re-typed per file")
     parser.add_argument("--seed", type=int, default=0, help="simulation seed (repository i uses seed + i)")
+    parser.add_argument("--sessions", type=int, default=2,
+                        help="simulated sessions per repository, each on --files other files")
     parser.add_argument("--model", default=None, help="model name or GGUF path (default: the manifest's default)")
     parser.add_argument("--keep-chars", type=float, default=TARGET_KEPT,
                         help="share of accepted characters the threshold is chosen to keep, out of fold on the "
@@ -207,16 +222,19 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("a training repository is the held-out one")
 
     # the held-out repository gets its own seed, after the training ones
-    stores = [(label, *simulated_store(label, src, ver, args, args.seed + i))
-              for i, (label, src, ver) in enumerate(trains)]
-    test_db, test_meta = simulated_store(test_label, test_source, test_version, args, args.seed + len(trains))
+    if args.sessions < 1:
+        raise SystemExit("--sessions must be at least 1")
+    stores = [(label, *simulated_store(label, src, ver, args, args.seed + i, j))
+              for i, (label, src, ver) in enumerate(trains) for j in range(args.sessions)]
+    tests = [simulated_store(test_label, test_source, test_version, args, args.seed + len(trains), j)
+             for j in range(args.sessions)]
 
     train_examples, groups = [], []
     for label, db, _ in stores:
         mine = examples_of(db)
         train_examples += mine
-        groups += [label] * len(mine)
-    test_examples = examples_of(test_db)
+        groups += [label] * len(mine)  # the folds are repositories, whatever their number of sessions
+    test_examples = [e for db, _ in tests for e in examples_of(db)]
     if not test_examples or len({y for _, y, _ in test_examples}) < 2:
         raise SystemExit(f"the held-out session has too few decided suggestions: {counts(test_examples)}")
     flt: Filter = train(train_examples, keep_chars=args.keep_chars, groups=groups)
@@ -235,16 +253,18 @@ def main(argv: list[str] | None = None) -> int:
                               and held_out["accepted_chars_kept"] >= TARGET_KEPT),
         "targets": {"rejected_shown_reduction": TARGET_REDUCTION, "accepted_chars_kept": TARGET_KEPT},
         "threshold": round(flt.threshold, 4),
-        "train_repos": [label for label, _, _ in stores],
+        "train_repos": list(dict.fromkeys(label for label, _, _ in stores)),
         "counts": {"train": counts(train_examples), "test": counts(test_examples),
-                   "train_by_repo": {label: counts(examples_of(db)) for label, db, _ in stores}},
-        "settings": {"files": args.files, "lines": args.lines, "seed": args.seed, "model": args.model,
+                   "train_by_repo": {label: counts([e for lb, db, _ in stores if lb == label for e in examples_of(db)])
+                                     for label in dict.fromkeys(lb for lb, _, _ in stores)}},
+        "settings": {"files": args.files, "lines": args.lines, "sessions": args.sessions, "seed": args.seed,
+                     "model": args.model,
                      "keep_chars": args.keep_chars, "prefix_chars": PREFIX_CHARS,
                      "threshold_rule": "out-of-fold scores, one fold per training repository",
                      "weighting": "an accepted suggestion weighs its accepted characters; classes weigh the same"},
-        "seeds": {label: meta["seed"] for label, _, meta in stores} | {test_label: test_meta["seed"]},
-        "simulations": {label: meta for label, _, meta in stores} | {test_label: test_meta},
-        "simulated_minutes": round(sum(m["minutes"] for _, _, m in stores) + test_meta["minutes"], 1),
+        "seeds": {label: meta["seed"] for label, _, meta in stores} | {test_label: tests[0][1]["seed"]},
+        "simulations": [meta for _, _, meta in stores] + [meta for _, meta in tests],
+        "simulated_minutes": round(sum(m["minutes"] for _, _, m in stores) + sum(m["minutes"] for _, m in tests), 1),
         "minutes_this_run": round((time.perf_counter() - t0) / 60, 1),
         "train_fit_at_threshold": train_fit,
         # for reference only, never used to pick anything: the best this model could do on the held-out data

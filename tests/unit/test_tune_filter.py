@@ -78,6 +78,17 @@ def test_cache_keys_differ_by_settings(bench, tmp_path: Path) -> None:
     assert " " not in key and key.startswith("my_repo-f3-l12-s0-")
     assert key != bench.cache_key("my repo", tmp_path, None, 3, 12, 1, "m")
     assert key != bench.cache_key("my repo", tmp_path, None, 3, 12, 0, "other")
+    assert key == bench.cache_key("my repo", tmp_path, None, 3, 12, 0, "m", 0)  # the first session: as before
+    assert key != bench.cache_key("my repo", tmp_path, None, 3, 12, 0, "m", 1)
+
+
+def test_sessions_type_other_files_and_the_first_keeps_its_own(bench, tmp_path: Path) -> None:
+    for i in range(12):
+        (tmp_path / f"m{i}.py").write_text("x = 1\n" * 50)
+    first = bench.session_files(tmp_path, 4, 7, 0)
+    second = bench.session_files(tmp_path, 4, 7, 1)
+    assert first == bench.pick_files(tmp_path, 4, 7, (".py",))
+    assert len(second) == 4 and not set(first) & set(second)
 
 
 def fake_repo(root: Path, name: str) -> Path:
@@ -91,18 +102,19 @@ def fake_repo(root: Path, name: str) -> Path:
 def test_benchmark_trains_on_some_repositories_and_tests_on_another(bench, tmp_path: Path, monkeypatch) -> None:
     from tuning.store import EventStore
 
-    calls = []
+    calls, typed = [], []
 
     async def fake_simulate(repo, files, dev, options, env):
         """Confident suggestions get accepted: something to learn, the same in every repository."""
         calls.append(repo.name)
+        typed.append((repo.name, {f.name for f in files}))
         assert options["signals"]["useFilter"] is False and env["TACIT_DATA"]
         store = EventStore(options["signals"]["database"])
         rng = random.Random(dev.seed)
         for i in range(120):
             lp = rng.uniform(-3, 0)
             accepted = rng.random() < 0.9 * (1 + lp / 3) ** 2
-            sid = f"{repo.name}{i}"
+            sid = f"{repo.name}{len(calls)}-{i}"
             store.suggestion({"id": sid, "created": time.time() + i, "workspace": str(repo), "path": "a.py",
                               "language": "python", "mode": "line", "line_prefix": "x = ", "offset": 0,
                               "prompt": None, "sources": [], "model": "m", "adapter": None, "latency_ms": 1.0,
@@ -117,17 +129,22 @@ def test_benchmark_trains_on_some_repositories_and_tests_on_another(bench, tmp_p
     repos = [fake_repo(tmp_path, n) for n in ("alpha", "beta", "held")]
     out = tmp_path / "out" / "tune_filter-held.json"
     argv = ["--repo", str(repos[2]), "--train-repo", str(repos[0]), "--train-repo", str(repos[1]),
-            "--files", "2", "--lines", "4", "--model", "m", "--out", str(out), "--cache-dir", str(tmp_path / "c")]
+            "--files", "1", "--lines", "4", "--sessions", "2", "--model", "m", "--out", str(out),
+            "--cache-dir", str(tmp_path / "c")]
     assert bench.main(argv) == 0
     report = json.loads(out.read_text())
-    assert calls == ["alpha", "beta", "held"]
+    assert calls == ["alpha", "alpha", "beta", "beta", "held", "held"]
+    for first, second in zip(typed[::2], typed[1::2], strict=True):  # a repository's sessions share no file
+        assert first[0] == second[0] and len(first[1]) == len(second[1]) == 1 and not first[1] & second[1]
     assert report["train_repos"] == ["alpha", "beta"] and report["repo"] == "held"
-    assert report["counts"]["train"]["examples"] == 240 and report["counts"]["test"]["examples"] == 120
+    assert report["counts"]["train"]["examples"] == 480 and report["counts"]["test"]["examples"] == 240
+    assert report["counts"]["train_by_repo"]["alpha"]["examples"] == 240
     assert report["seeds"] == {"alpha": 0, "beta": 1, "held": 2}
+    assert [s["session"] for s in report["simulations"]] == [1, 2, 1, 2, 1, 2]
     assert 0 <= report["rejected_shown_reduction"] <= 1 and 0 <= report["accepted_chars_kept"] <= 1
     assert out.with_suffix(".png").stat().st_size > 0
     assert bench.main(argv) == 0  # cached: no simulation the second time
-    assert calls == ["alpha", "beta", "held"]
+    assert len(calls) == 6
 
 
 def test_features_of_the_first_line() -> None:

@@ -86,7 +86,8 @@ def cache_key(label: str, source: Path, version: str | None, files: int, lines: 
               model: str, session: int = 0) -> str:
     """A file-name-safe key for one repository's simulated store under given settings (the first session's
     key is the one stores had before there were several sessions per repository)."""
-    settings = [str(source), version, files, lines, seed, model, PREFIX_CHARS, SIMULATOR] + ([session] if session else [])
+    settings = [str(source), version, files, lines, seed, model, PREFIX_CHARS, SIMULATOR]
+    settings += [session] if session else []
     digest = hashlib.sha256(json.dumps(settings).encode()).hexdigest()[:12]
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
     return f"{safe}-f{files}-l{lines}-s{seed}{f'-p{session}' if session else ''}-{digest}"

@@ -249,15 +249,37 @@ IMPORT_TYPES = frozenset({"import_statement", "import_from_statement", "future_i
                           "import_declaration", "use_declaration", "preproc_include"})
 
 
+IMPORT_STARTS = (b"import", b"from", b"use", b"pub", b"#")  # how a line holding an import begins
+
+
 def imports_above(tree, data: bytes, window_byte: int, most_chars: int = 600) -> list[str]:
     """The file's top-level import statements that end before the prompt window, the last ones kept
-    when they are long (local imports come last by convention, and they name the workspace's code)."""
+    when they are long (local imports come last by convention, and they name the workspace's code).
+
+    Only statements that begin a line are looked at: the lines that start like an import are found
+    with a byte search, and the tree says which of them are top-level imports. Walking every top-level
+    node instead cost 12 ms per build in a 20,000-statement file, and this runs on every keystroke."""
+    root = tree.root_node
+    starts = set()
+    for word in IMPORT_STARTS:
+        if data.startswith(word):
+            starts.add(0)
+        needle = b"\n" + word
+        at = data.find(needle, 0, window_byte)
+        while at >= 0:
+            starts.add(at + 1)
+            at = data.find(needle, at + 1, window_byte)
     lines: list[str] = []
-    for node in tree.root_node.children:
-        if node.start_byte >= window_byte:
-            break
+    seen: set[int] = set()
+    for start in sorted(starts):
+        node = root.descendant_for_byte_range(start, start)
+        while node is not None and node.parent is not None and node.parent != root:
+            node = node.parent
+        if node is None or node == root or node.start_byte in seen:
+            continue
+        seen.add(node.start_byte)
         if node.type in IMPORT_TYPES and node.end_byte <= window_byte:
-            lines.append(data[node.start_byte: node.end_byte].decode("utf-8", "replace"))
+            lines.append(data[node.start_byte: node.end_byte].decode("utf-8", "replace").rstrip())  # C's ends in \n
     kept, used = [], 0
     for line in reversed(lines):
         used += len(line) + 1

@@ -82,7 +82,10 @@ def test_scope_headers_when_the_window_cut_them():
      ["import fs from 'fs';", "import { scale } from './util.js';"]),
     ("go", 'package main\n\nimport (\n\t"fmt"\n\t"example.com/util"\n)\n',
      ['import (\n\t"fmt"\n\t"example.com/util"\n)']),
-    ("rust", "use std::fmt;\nuse crate::util::scale;\n", ["use std::fmt;", "use crate::util::scale;"]),
+    ("rust", "use std::fmt;\npub use crate::util::scale;\n", ["use std::fmt;", "pub use crate::util::scale;"]),
+    ("java", "package demo;\n\nimport java.util.List;\nimport demo.util.Scale;\n",
+     ["import java.util.List;", "import demo.util.Scale;"]),
+    ("c", "#include <stdio.h>\n#include \"util.h\"\n", ["#include <stdio.h>", '#include "util.h"']),
 ])
 def test_imports_cut_off_by_the_window_come_back(language, head, imports):
     comment = "//" if language != "python" else "#"
@@ -94,6 +97,16 @@ def test_imports_cut_off_by_the_window_come_back(language, head, imports):
     # an import the window still shows is not repeated; none at all without the option
     assert retrieval.scopes(tree, text, len(text), 0) == []
     assert retrieval.scopes(tree, text, len(text), window_start, imports=False) == []
+
+
+def test_only_top_level_imports_come_back():
+    # lines that begin like an import but are not one, an import inside a function, and one inside a
+    # string stay out
+    text = ("import os\nfrom_date = 1\nuse_x = 2\n\n\ndef f():\n    import json\n    return json\n\n\n"
+            "DOC = \"\"\"\nimport fake\n\"\"\"\nfrom .util import scale\n" + "# filler\n" * 60 + "x")
+    tree = syntax.parse("python", text)
+    [got] = retrieval.scopes(tree, text, len(text), text.index("# filler\n" * 10))
+    assert got.text == "import os\nfrom .util import scale\n"
 
 
 def test_imports_then_scope_headers_and_long_import_blocks_keep_their_end():

@@ -84,6 +84,7 @@ from context import prompt as prompts  # noqa: E402
 from context.index import WorkspaceIndex  # noqa: E402
 from context.workspace_files import WorkspaceFiles  # noqa: E402
 from lsp_server.pipeline import indent  # noqa: E402
+from tuning.metrics import levenshtein  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -662,19 +663,6 @@ def normalize(text: str, kind: str) -> str:
 
 def exact_match(prediction: str, truth: str, kind: str) -> bool:
     return normalize(prediction, kind) == normalize(truth, kind)
-
-
-def levenshtein(a: str, b: str) -> int:
-    """Edit distance (insertions, deletions, substitutions), O(len(a) * len(b))."""
-    if len(a) < len(b):
-        a, b = b, a
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
 
 
 def edit_similarity(prediction: str, truth: str, kind: str) -> float:

@@ -188,19 +188,38 @@ def usages(index, name: str | None, current_path: str, limit: int = 3) -> list[S
             for i, (p, lines) in enumerate(calls[:limit])]
 
 
+DOC_COMMENT = {"javascript": ("/** ", " */"), "javascriptreact": ("/** ", " */"), "typescript": ("/** ", " */"),
+               "typescriptreact": ("/** ", " */"), "java": ("/** ", " */"), "rust": ("/// ", ""),
+               "lua": ("-- ", ""), "python": ("# ", "")}
+CONTAINER_OPEN = {"rust": "impl {} {{", "go": ""}  # Go methods name their receiver: no wrapper
+
+
 def format_definition(d) -> str:
-    """A definition as the model should see it: container, signature, a docstring line."""
+    """A definition as the model should see it, in its own language: the doc's first paragraph,
+    the signature with an elided body, inside its class when it is a method."""
     header = d.signature.rstrip()
-    body_indent = "    "
-    if d.container and d.kind == "method":
-        header = f"class {d.container}:\n" + "\n".join(body_indent + ln for ln in header.splitlines())
-        body_indent *= 2
     doc = d.doc.strip().split("\n\n")[0].strip()
+    if header.endswith(":"):  # Python
+        body_indent = "    "
+        if d.container and d.kind == "method":
+            header = f"class {d.container}:\n" + "\n".join(body_indent + ln for ln in header.splitlines())
+            body_indent *= 2
+        text = header
+        if doc:
+            text += f'\n{body_indent}"""{doc}"""\n{body_indent}...'
+        else:
+            text += f"\n{body_indent}..."
+        return redact(text)
+    language = language_for_path(d.path) or ""
     text = header
-    if doc and header.endswith(":"):
-        text += f'\n{body_indent}"""{doc}"""\n{body_indent}...'
-    elif header.endswith(":"):
-        text += f"\n{body_indent}..."
+    if d.kind != "constant" and not header.endswith((";", "}")):
+        text += " ... end" if language == "lua" else " { ... }"
+    if doc:
+        start, end = DOC_COMMENT.get(language, ("// ", ""))
+        text = f"{start}{doc}{end}\n{text}"
+    wrapper = CONTAINER_OPEN.get(language, "class {} {{")
+    if d.container and d.kind == "method" and wrapper:
+        text = wrapper.format(d.container) + "\n" + "\n".join("    " + ln for ln in text.splitlines()) + "\n}"
     return redact(text)
 
 

@@ -99,6 +99,31 @@ def test_imports_cut_off_by_the_window_come_back(language, head, imports):
     assert retrieval.scopes(tree, text, len(text), window_start, imports=False) == []
 
 
+@pytest.mark.parametrize("path,source,name,shown", [
+    ("a.py", 'class K:\n    def m(self, a):\n        """Does m.\n\n        More."""\n        return a\n', "m",
+     'class K:\n    def m(self, a):\n        """Does m."""\n        ...'),
+    ("a.py", "# The limit.\nLIMIT = 3\n", "LIMIT", "# The limit.\nLIMIT = 3"),
+    ("a.js", "/**\n * Casts `value` to a path.\n *\n * @param {*} value\n */\nfunction castPath(value, object) {\n"
+     "  return 1;\n}\n", "castPath", "/** Casts `value` to a path. */\nfunction castPath(value, object) { ... }"),
+    ("a.ts", "class Foo {\n  /** Adds. */\n  add(a: number, b: number): number { return a + b; }\n}\n", "add",
+     "class Foo {\n    /** Adds. */\n    add(a: number, b: number): number { ... }\n}"),
+    ("a.go", "// M is a method.\nfunc (t *T) M(y int) error {\n\treturn nil\n}\n", "M",
+     "// M is a method.\nfunc (t *T) M(y int) error { ... }"),
+    ("a.rs", "impl Foo {\n    /// New.\n    pub fn new(x: i32) -> Self { Foo { x } }\n}\n", "new",
+     "impl Foo {\n    /// New.\n    pub fn new(x: i32) -> Self { ... }\n}"),
+    ("a.lua", "-- Adds.\nlocal function add(a, b)\n  return a + b\nend\n", "add",
+     "-- Adds.\nlocal function add(a, b) ... end"),
+])
+def test_definitions_are_shown_in_their_own_language(path, source, name, shown):
+    # a method sits in its class in the file's syntax, the doc is a comment of that language, the
+    # body is elided the way the language writes a block
+    from context import outline
+
+    found = outline.outline(syntax.language_for_path(path), source.encode(), path)
+    [d] = [d for d in found.definitions if d.name == name]
+    assert retrieval.format_definition(d) == shown
+
+
 def test_only_top_level_imports_come_back():
     # lines that begin like an import but are not one, an import inside a function, and one inside a
     # string stay out

@@ -62,14 +62,16 @@ def related(path: str, current_path: str) -> bool:
     return a is None or b is None or a == b
 
 
-# string literals (a triple-quoted one may run to the end) and line comments: prose, not code
+# string literals (a triple-quoted one may run to the end), block comments (/* */, JSDoc) and line
+# comments: prose, not code
 NOT_CODE = re.compile(r'"""[\s\S]*?(?:"""|\Z)|\'\'\'[\s\S]*?(?:\'\'\'|\Z)|"(?:\\.|[^"\\\n])*"?'
-                      r"|'(?:\\.|[^'\\\n])*'?|`[^`]*`?|(?:#|//|--(?=[ \[]|$)).*$", re.M)
+                      r"|'(?:\\.|[^'\\\n])*'?|`[^`]*`?|/\*[\s\S]*?(?:\*/|\Z)|(?:#|//|--(?=[ \[]|$)).*$", re.M)
 
 
 def code_only(prefix: str, lines: int) -> str:
     """The last `lines` lines of `prefix` without string literals and comments (a docstring that
-    opened before them is recognised by counting triple quotes). Words in docs and messages are
+    opened before them is recognised by counting triple quotes, a block comment by a `*/` that
+    closes before anything opens). Words in docs and messages are
     prose: looking their namesakes up brings definitions that do not help."""
     cut = len(prefix)
     for _ in range(lines):
@@ -82,6 +84,9 @@ def code_only(prefix: str, lines: int) -> str:
         if prefix.count(quote, 0, cut) % 2:  # the window starts inside a triple-quoted string
             end = tail.find(quote)
             tail = tail[end + 3:] if end >= 0 else ""
+    close, open_ = tail.find("*/"), tail.find("/*")
+    if close >= 0 and (open_ < 0 or close < open_):  # the window starts inside a block comment (a JSDoc)
+        tail = tail[close + 2:]
     return NOT_CODE.sub(" ", tail)
 
 

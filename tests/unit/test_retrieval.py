@@ -44,6 +44,17 @@ def test_symbols_near(marked, expected):
     assert retrieval.symbols_near(prefix, lines=3 if prefix.startswith("x_val") else 12) == expected
 
 
+@pytest.mark.parametrize("marked,lines,expected", [
+    ("/**\n * Uses baseClone.\n * @param {Function} func\n */\nfunction iteratee(func) {\n"
+     "  return baseIteratee(<CURSOR>", 12, ["baseIteratee", "iteratee"]),
+    # the window (3 lines here) starts inside a JSDoc opened above it
+    ("/**\n * mention Cart\n * and Session\n */\nconst cart = make(<CURSOR>", 3, ["make", "cart"]),
+    ("int total = add(a, /* count of Cart */ b<CURSOR>", 12, ["add", "total"]),
+])
+def test_symbols_near_skip_block_comments(marked, lines, expected):
+    assert retrieval.symbols_near(marked.split("<CURSOR>")[0], lines=lines) == expected
+
+
 def test_definitions_from_other_files(index):
     snippets = retrieval.definitions(index, ["apply_discount", "add_item"], "shop/checkout.py")
     texts = "\n".join(s.text for s in snippets)

@@ -25,7 +25,8 @@ other files given as open documents (`similar`) are 3 to 5 files the holed file 
 imported by, else files of its folder.
 
 Each configuration (`prefix`, `suffix`, `crossfile`, `nousages` (`all` without callers' lines),
-`noimports` (`all` without the file's imports cut off by the window), `all`:
+`noimports` (`all` without the file's imports cut off by the window), `all`, `hint` (`all` plus,
+inside a call of a function another file defines, its signature as a comment right above the line):
 see `configs()`) builds its prompt with
 `context.assemble.build`, as the server does; context build time and prompt tokens are measured
 for every hole. The model runs on a seeded subsample (`--holes` per configuration, stratified by
@@ -115,8 +116,9 @@ def configs() -> dict[str, assemble.ContextConfig]:
                                        scopes=False, path_header=True)
     nousages = assemble.ContextConfig(usages=False)
     noimports = assemble.ContextConfig(imports=False)
+    hint = assemble.ContextConfig(call_hint=True)
     return {"prefix": prefix, "suffix": suffix, "crossfile": crossfile, "nousages": nousages,
-            "noimports": noimports, "all": assemble.ContextConfig()}
+            "noimports": noimports, "all": assemble.ContextConfig(), "hint": hint}
 
 
 # ---- fetching the pinned repositories

@@ -111,18 +111,53 @@ def definitions(index, symbols: list[str], current_path: str, limit: int = 8, pe
     seen: set[tuple[str, int]] = set()
     sources = imported_from(index.imports_of(current_path))
     for rank, name in enumerate(symbols):
-        found = [d for d in index.lookup(name)
-                 if d.path != current_path and (d.path, d.line) not in seen and related(d.path, current_path)]
-        module = sources.get(name)
-        resolved = [d for d in found if module and _module_file(d.path, module)]
-        chosen = resolved or sorted(found, key=lambda d: (bool(d.container), -_shared_dirs(d.path, current_path),
-                                                          d.path, d.line))[:per_name]
-        for d in chosen:
+        for d in resolve(index, name, current_path, sources, seen, per_name):
             seen.add((d.path, d.line))
             out.append(Snippet("definitions", d.path, format_definition(d), score=1.0 / (1 + rank)))
             if len(out) >= limit:
                 return out
     return out
+
+
+def resolve(index, name: str, current_path: str, sources: dict[str, str], seen: set[tuple[str, int]] = frozenset(),
+            per_name: int = 2) -> list:
+    """The definitions `name` most likely means from `current_path` (see `definitions`), other files only."""
+    found = [d for d in index.lookup(name)
+             if d.path != current_path and (d.path, d.line) not in seen and related(d.path, current_path)]
+    module = sources.get(name)
+    resolved = [d for d in found if module and _module_file(d.path, module)]
+    return resolved or sorted(found, key=lambda d: (bool(d.container), -_shared_dirs(d.path, current_path),
+                                                    d.path, d.line))[:per_name]
+
+
+def call_hint(index, prefix: str, current_path: str, comment: str) -> str:
+    """The signature of the workspace function whose arguments the cursor is in (defined in another
+    file), as a comment line for right above the cursor's line; "" when there is none."""
+    name = open_call(prefix)
+    if not name or name in COMMON or index is None:
+        return ""
+    if re.search(rf"\b(?:def|class|function|func|fn|local function)\s+{name}\b", prefix):
+        return ""  # the document defines it itself, above the cursor
+    imports = index.imports_of(current_path)
+    found = resolve(index, name, current_path, imported_from(imports), per_name=1)
+    if not found:
+        return ""
+    d = found[0]
+    at = max(prefix.rfind(f"{name}("), prefix.rfind(f"{name} ("))
+    qualifier = re.search(r"([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*$", prefix[max(0, at - 80):at]) if at > 0 else None
+    if qualifier and not d.container:  # `x.apply(` names the workspace's `apply` only through a module
+        known = {part for entry in imports for part in re.split(r"[./\\:]", entry) if part}
+        if qualifier.group(1) not in known:
+            return ""
+    shown = d.signature.strip()
+    if d.kind == "class":  # what a call passes is the constructor's parameters
+        init = [m for m in index.lookup("__init__") + index.lookup("constructor")
+                if m.container == d.name and m.path == d.path]
+        params = re.search(r"\((.*)\)", init[0].signature) if init else None
+        if params:
+            args = re.sub(r"^self\b,?\s*", "", params.group(1))
+            shown = f"{d.name}({args})"
+    return redact(f"{comment} {shown}")
 
 
 def imported_from(imports: list[str]) -> dict[str, str]:

@@ -41,12 +41,13 @@ right-stripped) and edit similarity = 1 - Levenshtein distance / max(len) of the
 Recent edits (part of `all`) contribute nothing here: an offline hole has no edit history.
 
     python bench/repo_eval.py --repo requests|click|jinja2|flask|rich|lodash-es|all|PATH
-        [--lang python] [--holes 24] [--seed 0] [--configs prefix,suffix,crossfile,nousages,noimports,all]
-        [--model NAME] [--no-model] [--prefix-chars 3000] [--pad-files 2000]
+        [--lang python] [--holes 24] [--seed 0] [--configs prefix,suffix,crossfile,nousages,noimports,all,hint]
+        [--model NAME] [--no-model] [--prefix-chars 3000] [--pad-files 2000] [--tag NAME]
 
 Writes bench/results/repo_eval-<repo>.json and bench/results/repo_eval-<repo>.png (with `--repo all`,
 one pair per repository and the pooled figures in repo_eval-all.*; `--pad-files N` runs are written
-as repo_eval-<repo>-padN.*). `--pad-files 2000 --no-model` is the context-only pass at scale: the
+as repo_eval-<repo>-padN.*, runs with another `--model` as repo_eval-<repo>-<model>.*, and `--tag NAME`
+adds -NAME). `--pad-files 2000 --no-model` is the context-only pass at scale: the
 workspace is padded with site-packages sources (packages that vendor an evaluated repository are
 left out), holes are still cut in the repository only.
 """
@@ -969,6 +970,8 @@ def main() -> None:
                         help="pad the workspace with site-packages files up to this many (context timing at scale)")
     parser.add_argument("--cache", default=None, help="where pinned repositories are unpacked "
                                                       "(default ~/.cache/tacit/repos)")
+    parser.add_argument("--tag", default="", type=lambda t: "".join(c for c in t if c.isalnum() or c in "-_."),
+                        help="written to repo_eval-<repo>-<tag>.json, beside the default run's file")
     args = parser.parse_args()
     args.cache = args.cache or str(default_cache())
     names = ALL if args.repo == "all" else [args.repo]
@@ -994,7 +997,7 @@ def main() -> None:
 
     t0 = time.perf_counter()
     # a padded run does not replace the plain one
-    pad_label = (f"-pad{args.pad_files}" if args.pad_files else "") + model_label
+    pad_label = (f"-pad{args.pad_files}" if args.pad_files else "") + model_label + (f"-{args.tag}" if args.tag else "")
     pooled: list[dict] = []
     reports = []
     for name in names:

@@ -181,6 +181,28 @@ def plot(curve: list[dict[str, float]], chosen: dict[str, Any], title: str, out:
     plt.close(fig)
 
 
+def leave_one_out(train_examples: list, groups: list[str], test_examples: list, test_label: str,
+                  keep_chars: float) -> dict[str, Any]:
+    """Each repository held out in turn, trained on all the others' sessions: how often both targets hold,
+    for the threshold rule in use (`each`) and the pooled one."""
+    by: dict[str, list] = {}
+    for e, g in zip(train_examples + test_examples, groups + [test_label] * len(test_examples), strict=True):
+        by.setdefault(g, []).append(e)
+    out: dict[str, Any] = {"repos": {}}
+    for held in by:
+        rest = [(e, g) for g, es in by.items() if g != held for e in es]
+        examples, labels = [e for e, _ in rest], [g for _, g in rest]
+        out["repos"][held] = {rule: evaluate(train(examples, keep_chars=keep_chars, groups=labels, fold_rule=rule),
+                                             by[held]) for rule in ("each", "pooled")}
+    for rule in ("each", "pooled"):
+        got = [r[rule] for r in out["repos"].values()]
+        out[rule] = {"meets_both": sum(1 for g in got if g["rejected_shown_reduction"] >= TARGET_REDUCTION
+                                       and g["accepted_chars_kept"] >= TARGET_KEPT), "of": len(got),
+                     "mean_reduction": round(sum(g["rejected_shown_reduction"] for g in got) / len(got), 3),
+                     "mean_kept": round(sum(g["accepted_chars_kept"] for g in got) / len(got), 3)}
+    return out
+
+
 def best_at(curve: list[dict[str, float]], kept: float) -> dict[str, float] | None:
     """The curve point with the largest reduction that keeps at least `kept` (an upper bound, for reference)."""
     ok = [p for p in curve if p["accepted_chars_kept"] >= kept]
@@ -240,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"the held-out session has too few decided suggestions: {counts(test_examples)}")
     flt: Filter = train(train_examples, keep_chars=args.keep_chars, groups=groups)
     held_out = evaluate(flt, test_examples)
+    pooled = train(train_examples, keep_chars=args.keep_chars, groups=groups, fold_rule="pooled")
+    rotation = leave_one_out(train_examples, groups, test_examples, test_label, args.keep_chars)
     curve = tradeoff([(flt.score(f), y, c) for f, y, c in test_examples])
     train_fit = evaluate(flt, train_examples)
     chosen = {"threshold": round(flt.threshold, 4), **held_out}
@@ -261,7 +285,8 @@ def main(argv: list[str] | None = None) -> int:
         "settings": {"files": args.files, "lines": args.lines, "sessions": args.sessions, "seed": args.seed,
                      "model": args.model,
                      "keep_chars": args.keep_chars, "prefix_chars": PREFIX_CHARS,
-                     "threshold_rule": "out-of-fold scores, one fold per training repository",
+                     "threshold_rule": "out-of-fold scores, one fold per training repository; the highest threshold "
+                                       "keeping keep_chars in every fold",
                      "weighting": "an accepted suggestion weighs its accepted characters; classes weigh the same"},
         "seeds": {label: meta["seed"] for label, _, meta in stores} | {test_label: tests[0][1]["seed"]},
         "simulations": [meta for _, _, meta in stores] + [meta for _, meta in tests],
@@ -270,7 +295,11 @@ def main(argv: list[str] | None = None) -> int:
         "train_fit_at_threshold": train_fit,
         # for reference only, never used to pick anything: the best this model could do on the held-out data
         "held_out_best_keeping_target": best_at(curve, TARGET_KEPT),
+        # the previous rule (keep_chars of all folds pooled), same model, for comparison only
+        "held_out_with_pooled_threshold": {"threshold": round(pooled.threshold, 4), **evaluate(pooled, test_examples)},
         "filter": {"names": flt.names, "weights": [round(w, 4) for w in flt.weights], "bias": round(flt.bias, 4)},
+        # the same sessions, each repository held out in turn (trained on the others), both threshold rules
+        "leave_one_repository_out": rotation,
         "curve": curve,
     }
     out = args.out or RESULTS / f"tune_filter-{test_label}.json"

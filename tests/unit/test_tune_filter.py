@@ -66,6 +66,19 @@ def test_threshold_chosen_leaving_one_group_out() -> None:
     assert 0 < flt.threshold < 1
 
 
+def test_threshold_keeps_enough_in_every_group() -> None:
+    # group b's accepted suggestions score lower: a threshold that keeps 95% of all of them pooled
+    # keeps less of b's; the default rule keeps 95% of each group's
+    rng = random.Random(5)
+    examples = synthetic(200, rng) + synthetic(200, rng, shift=-0.6) + synthetic(200, rng, shift=0.4)
+    groups = ["a"] * 200 + ["b"] * 200 + ["c"] * 200
+    each = train(examples, keep_chars=0.95, groups=groups)
+    pooled = train(examples, keep_chars=0.95, groups=groups, fold_rule="pooled")
+    assert each.threshold < pooled.threshold
+    with pytest.raises(ValueError):
+        train(examples, groups=groups, fold_rule="mean")
+
+
 def test_main_suffixes_follow_the_main_language(bench, tmp_path: Path) -> None:
     for name in ("a.js", "b.js", "c.mjs", "d.py", "node_modules/e.py", "node_modules/f.py", "node_modules/g.py"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -141,6 +154,11 @@ def test_benchmark_trains_on_some_repositories_and_tests_on_another(bench, tmp_p
     assert report["counts"]["train_by_repo"]["alpha"]["examples"] == 240
     assert report["seeds"] == {"alpha": 0, "beta": 1, "held": 2}
     assert [s["session"] for s in report["simulations"]] == [1, 2, 1, 2, 1, 2]
+    rotation = report["leave_one_repository_out"]
+    assert set(rotation["repos"]) == {"alpha", "beta", "held"} and rotation["each"]["of"] == 3
+    assert rotation["repos"]["held"]["each"] == {k: report[k] for k in ("rejected_shown_reduction",
+                                                                        "accepted_chars_kept")} | \
+        {k: rotation["repos"]["held"]["each"][k] for k in ("n", "rejected", "accepted_chars")}
     assert 0 <= report["rejected_shown_reduction"] <= 1 and 0 <= report["accepted_chars_kept"] <= 1
     assert out.with_suffix(".png").stat().st_size > 0
     assert bench.main(argv) == 0  # cached: no simulation the second time

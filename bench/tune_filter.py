@@ -5,7 +5,7 @@ session with the real model, and its signals land in an event store, as an edito
 works on the training repositories (by default the pinned Python packages of `bench/repo_eval.py`
 other than the held-out one, fetched from PyPI) and, separately, on the held-out repository. The
 filter is trained on the training stores only (`tuning.filter.train`, its threshold chosen out of
-fold, one fold per training repository, to keep `--keep-chars` of accepted characters) and judged
+fold, one fold per training repository, to keep `--keep-chars` of accepted characters in each) and judged
 on the held-out store:
 
 - `rejected_shown_reduction`: the share of shown-then-rejected suggestions it would have withheld
@@ -221,8 +221,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="simulated sessions per repository, each on --files other files")
     parser.add_argument("--model", default=None, help="model name or GGUF path (default: the manifest's default)")
     parser.add_argument("--keep-chars", type=float, default=TARGET_KEPT,
-                        help="share of accepted characters the threshold is chosen to keep, out of fold on the "
-                             "training repositories (0.95 kept 0.952 of them on held-out flask)")
+                        help="share of accepted characters the threshold is chosen to keep, out of fold in each "
+                             "training repository (0.95 kept 0.954 of them on held-out flask)")
     parser.add_argument("--out", type=Path, default=None, help="JSON to write (default bench/results/...)")
     parser.add_argument("--cache", default=None, help="where pinned repositories are unpacked")
     parser.add_argument("--cache-dir", default=None,

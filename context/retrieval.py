@@ -239,7 +239,8 @@ def format_definition(d) -> str:
     the signature with an elided body, inside its class when it is a method."""
     header = d.signature.rstrip()
     doc = d.doc.strip().split("\n\n")[0].strip()
-    if header.endswith(":"):  # Python
+    language = language_for_path(d.path) or ""
+    if d.kind != "constant" and (language == "python" or header.endswith(":")):
         body_indent = "    "
         if d.container and d.kind == "method":
             header = f"class {d.container}:\n" + "\n".join(body_indent + ln for ln in header.splitlines())
@@ -250,7 +251,6 @@ def format_definition(d) -> str:
         else:
             text += f"\n{body_indent}..."
         return redact(text)
-    language = language_for_path(d.path) or ""
     text = header
     if d.kind != "constant" and not header.endswith((";", "}")):
         text += " ... end" if language == "lua" else " { ... }"

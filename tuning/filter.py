@@ -83,6 +83,8 @@ def train(examples: list[tuple[dict[str, float], int, int]], keep_chars: float =
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import LeaveOneGroupOut, cross_val_predict
 
+    if fold_rule not in ("each", "pooled"):
+        raise ValueError(f"fold_rule: 'each' or 'pooled', not {fold_rule!r}")
     if len({y for _, y, _ in examples}) < 2:
         raise ValueError("training needs both accepted and rejected suggestions")
     names = sorted({k for f, _, _ in examples for k in f})
@@ -113,11 +115,10 @@ def train(examples: list[tuple[dict[str, float], int, int]], keep_chars: float =
                  [float(s) for s in scale], 0.0)
     scored = [(float(p), chars, g) for p, (_, label, chars), g in
               zip(oof, examples, groups if groups is not None else [""] * len(examples), strict=True) if label]
-    if fold_rule not in ("each", "pooled"):
-        raise ValueError(f"fold_rule: 'each' or 'pooled', not {fold_rule!r}")
-    if fold_rule == "each" and groups is not None and len(set(groups)) >= 2:
+    accepting = sorted({g for _, _, g in scored})  # a group with no accepted suggestion sets no bound
+    if fold_rule == "each" and groups is not None and len(set(groups)) >= 2 and accepting:
         flt.threshold = min(threshold_for([(p, ch) for p, ch, gg in scored if gg == g], keep_chars)
-                            for g in sorted(set(groups)))
+                            for g in accepting)
     else:
         flt.threshold = threshold_for([(p, ch) for p, ch, _ in scored], keep_chars)
     return flt

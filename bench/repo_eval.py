@@ -25,8 +25,7 @@ other files given as open documents (`similar`) are 3 to 5 files the holed file 
 imported by, else files of its folder.
 
 Each configuration (`prefix`, `suffix`, `crossfile`, `nousages` (`all` without callers' lines),
-`noimports` (`all` without the file's imports cut off by the window), `all`, `hint` (`all` plus,
-inside a call of a function another file defines, its signature as a comment right above the line):
+`noimports` (`all` without the file's imports cut off by the window), `all`:
 see `configs()`) builds its prompt with
 `context.assemble.build`, as the server does; context build time and prompt tokens are measured
 for every hole. The model runs on a seeded subsample (`--holes` per configuration, stratified by
@@ -41,7 +40,7 @@ right-stripped) and edit similarity = 1 - Levenshtein distance / max(len) of the
 Recent edits (part of `all`) contribute nothing here: an offline hole has no edit history.
 
     python bench/repo_eval.py --repo requests|click|jinja2|flask|rich|lodash-es|all|PATH
-        [--lang python] [--holes 24] [--seed 0] [--configs prefix,suffix,crossfile,nousages,noimports,all,hint]
+        [--lang python] [--holes 24] [--seed 0] [--configs prefix,suffix,crossfile,nousages,noimports,all]
         [--model NAME] [--no-model] [--prefix-chars 3000] [--pad-files 2000] [--tag NAME]
 
 Writes bench/results/repo_eval-<repo>.json and bench/results/repo_eval-<repo>.png (with `--repo all`,
@@ -117,9 +116,8 @@ def configs() -> dict[str, assemble.ContextConfig]:
                                        scopes=False, path_header=True)
     nousages = assemble.ContextConfig(usages=False)
     noimports = assemble.ContextConfig(imports=False)
-    hint = assemble.ContextConfig(call_hint=True)
     return {"prefix": prefix, "suffix": suffix, "crossfile": crossfile, "nousages": nousages,
-            "noimports": noimports, "all": assemble.ContextConfig(), "hint": hint}
+            "noimports": noimports, "all": assemble.ContextConfig()}
 
 
 # ---- fetching the pinned repositories

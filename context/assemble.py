@@ -34,7 +34,6 @@ class ContextConfig:
     edits: bool = True
     scopes: bool = True
     imports: bool = True  # with `scopes`: the file's imports when the prefix window cut them off
-    call_hint: bool = False  # inside a call of a function another file defines: its signature right above the line
     path_header: bool = True  # name the current file (and the repository) in the prompt
     budget_tokens: int = 400  # for snippets, counted with the model's tokenizer
     time_box_ms: float = 20.0  # sources not reached by then are skipped
@@ -150,16 +149,10 @@ def build(template: prompts.Template, text: str, offset: int, path: str, languag
     outer, inner = render(template, block.snippets, path, src.repo_name, language_id, cfg.path_header)
     # The document itself may hold a key too: what the model sees of it is redacted like every snippet.
     body = redact(prefix[start:])
-    hint = retrieval.call_hint(src.index, prefix, path, COMMENT.get(language_id, "//")) if cfg.call_hint else ""
-    if hint:  # near the cursor, so that only the current line is prefilled again when it comes and goes
-        line_start = body.rfind("\n") + 1
-        line = body[line_start:]
-        body = f"{body[:line_start]}{line[:len(line) - len(line.lstrip())]}{hint}\n{line}"
     cut_suffix = redact(prompts.cut_suffix(suffix, opts)) if (cfg.suffix and template.fim) else ""
     rendered = outer + template.render(body, cut_suffix, inner)
     head = len(outer) + len(template.render(body, "", inner)) - (len(template.suffix) + len(template.middle))
-    sources = sorted({s.source for s in block.snippets} | ({"hint"} if hint else set())) + ["prefix"] + \
-        (["suffix"] if cut_suffix else [])
+    sources = sorted({s.source for s in block.snippets}) + ["prefix"] + (["suffix"] if cut_suffix else [])
     return prompts.Prompt(rendered, template.name, start, body, cut_suffix, sources, head_chars=head,
                           snippets=list(block.snippets)), block
 

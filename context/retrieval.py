@@ -130,36 +130,6 @@ def resolve(index, name: str, current_path: str, sources: dict[str, str], seen: 
                                                     d.path, d.line))[:per_name]
 
 
-def call_hint(index, prefix: str, current_path: str, comment: str) -> str:
-    """The signature of the workspace function whose arguments the cursor is in (defined in another
-    file), as a comment line for right above the cursor's line; "" when there is none."""
-    name = open_call(prefix)
-    if not name or name in COMMON or index is None:
-        return ""
-    if re.search(rf"\b(?:def|class|function|func|fn|local function)\s+{name}\b", prefix):
-        return ""  # the document defines it itself, above the cursor
-    imports = index.imports_of(current_path)
-    found = resolve(index, name, current_path, imported_from(imports), per_name=1)
-    if not found:
-        return ""
-    d = found[0]
-    at = max(prefix.rfind(f"{name}("), prefix.rfind(f"{name} ("))
-    qualifier = re.search(r"([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*$", prefix[max(0, at - 80):at]) if at > 0 else None
-    if qualifier and not d.container:  # `x.apply(` names the workspace's `apply` only through a module
-        known = {part for entry in imports for part in re.split(r"[./\\:]", entry) if part}
-        if qualifier.group(1) not in known:
-            return ""
-    shown = d.signature.strip()
-    if d.kind == "class":  # what a call passes is the constructor's parameters
-        init = [m for m in index.lookup("__init__") + index.lookup("constructor")
-                if m.container == d.name and m.path == d.path]
-        params = re.search(r"\((.*)\)", init[0].signature) if init else None
-        if params:
-            args = re.sub(r"^self\b,?\s*", "", params.group(1))
-            shown = f"{d.name}({args})"
-    return redact(f"{comment} {shown}")
-
-
 def imported_from(imports: list[str]) -> dict[str, str]:
     """Imported name -> the last part of its module (`.auth:basic` -> {"basic": "auth"})."""
     out: dict[str, str] = {}

@@ -192,7 +192,7 @@ def test_ground_truth_is_never_indexed_or_prompted(repo_eval, py_ws):
     built = list(repo_eval.build_prompts(py_ws, holes, repo_eval.configs(), template, opts, lambda s: len(s) // 4))
     assert len(built) == len(holes)
     for h, by_config in built:
-        assert set(by_config) == {"prefix", "suffix", "crossfile", "nousages", "noimports", "all", "hint"}
+        assert set(by_config) == {"prefix", "suffix", "crossfile", "nousages", "noimports", "all"}
         for b in by_config.values():
             assert b.context_ms >= 0 and b.prompt_tokens > 0
             if h.id in unique:

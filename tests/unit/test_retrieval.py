@@ -283,45 +283,6 @@ def test_usages_go_into_the_prompt_only_inside_a_call(index, tmp_path):
     assert "usages" not in p.sources
 
 
-def test_call_hint_sits_right_above_the_line_inside_a_call_only(index):
-    t = prompt.TEMPLATES["qwen2.5-coder"]
-    src = assemble.Sources(index=index, repo_name="shop")
-    hint = "    # def apply_discount(price: float, percent: float, *, floor: float = 0.0) -> float:\n"
-    at_call = "from shop.pricing import apply_discount\n\n\ndef total(x):\n    return apply_discount(x, "
-    on = assemble.ContextConfig(call_hint=True, definitions=False, usages=False, similar=False)
-    p, _ = assemble.build(t, at_call, len(at_call), "shop/checkout.py", "python", on, src, prompt.PromptOptions(),
-                          count)
-    assert p.text.count("apply_discount(price") == 1 and "hint" in p.sources
-    assert f"def total(x):\n{hint}    return apply_discount(x, <|fim_suffix|>" in p.text
-    # the document's own text is what the server compares with: only the prompt holds the hint
-    assert p.prefix.endswith(f"{hint}    return apply_discount(x, ")
-    # through the module it comes from, too
-    through = "import shop.pricing\n\n\ndef total(x):\n    return shop.pricing.apply_discount(x, "
-    p, _ = assemble.build(t, through, len(through), "shop/checkout.py", "python", on, src, prompt.PromptOptions(),
-                          count)
-    assert f"{hint}    return shop.pricing.apply_discount(x, <|fim_suffix|>" in p.text
-    for marked, cfg in [(at_call + "1)\n    ", on),  # the call is closed
-                        (at_call, assemble.ContextConfig(definitions=False, usages=False, similar=False)),
-                        ("def apply_discount(a):\n    return a\n\nx = apply_discount(", on),  # defined here
-                        ("def f(rule):\n    return rule.apply_discount(", on)]:  # some object's method
-        p, _ = assemble.build(t, marked, len(marked), "shop/checkout.py", "python", cfg, src,
-                              prompt.PromptOptions(), count)
-        assert "hint" not in p.sources and "# def apply_discount" not in p.text
-
-
-def test_call_hint_of_a_class_shows_its_constructor(tmp_path):
-    (tmp_path / "auth.py").write_text("class DigestAuth(Base):\n    def __init__(self, username, password):\n"
-                                      "        self.u = username\n")
-    (tmp_path / "auth.js").write_text("export class Token {\n  constructor(secret, ttl) {\n"
-                                      "    this.s = secret;\n  }\n}\n")
-    idx = WorkspaceIndex([tmp_path])
-    idx.build()
-    assert retrieval.call_hint(idx, "from auth import DigestAuth\nx = DigestAuth(", "use.py", "#") == \
-        "# DigestAuth(username, password)"
-    assert retrieval.call_hint(idx, "import { Token } from './auth.js';\nconst t = new Token(", "use.js", "//") == \
-        "// Token(secret, ttl)"
-
-
 def test_retrieval_stays_within_the_language_family(tmp_path):
     (tmp_path / "util.lua").write_text("local M = {}\nfunction M.default(opts)\n  return opts\nend\n"
                                        "local x = default(1)\nreturn M\n")

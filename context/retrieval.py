@@ -278,7 +278,8 @@ IMPORT_TYPES = frozenset({"import_statement", "import_from_statement", "future_i
                           "import_declaration", "use_declaration", "preproc_include"})
 
 
-IMPORT_STARTS = (b"import", b"from", b"use", b"pub", b"#")  # how a line holding an import begins
+# how a line holding an import begins (`#include` only: a Python file's comment lines are not candidates)
+IMPORT_STARTS = (b"import", b"from", b"use", b"pub", b"#include", b"# include")
 
 
 def imports_above(tree, data: bytes, window_byte: int, most_chars: int = 600) -> list[str]:

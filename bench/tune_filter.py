@@ -280,8 +280,8 @@ def main(argv: list[str] | None = None) -> int:
         "threshold": round(flt.threshold, 4),
         "train_repos": list(dict.fromkeys(label for label, _, _ in stores)),
         "counts": {"train": counts(train_examples), "test": counts(test_examples),
-                   "train_by_repo": {label: counts([e for lb, db, _ in stores if lb == label for e in examples_of(db)])
-                                     for label in dict.fromkeys(lb for lb, _, _ in stores)}},
+                   "train_by_repo": {label: counts([e for e, g in zip(train_examples, groups, strict=True)
+                                                    if g == label]) for label in dict.fromkeys(groups)}},
         "settings": {"files": args.files, "lines": args.lines, "sessions": args.sessions, "seed": args.seed,
                      "model": args.model,
                      "keep_chars": args.keep_chars, "prefix_chars": PREFIX_CHARS,

@@ -111,23 +111,18 @@ def definitions(index, symbols: list[str], current_path: str, limit: int = 8, pe
     seen: set[tuple[str, int]] = set()
     sources = imported_from(index.imports_of(current_path))
     for rank, name in enumerate(symbols):
-        for d in resolve(index, name, current_path, sources, seen, per_name):
+        found = [d for d in index.lookup(name)
+                 if d.path != current_path and (d.path, d.line) not in seen and related(d.path, current_path)]
+        module = sources.get(name)
+        resolved = [d for d in found if module and _module_file(d.path, module)]
+        chosen = resolved or sorted(found, key=lambda d: (bool(d.container), -_shared_dirs(d.path, current_path),
+                                                          d.path, d.line))[:per_name]
+        for d in chosen:
             seen.add((d.path, d.line))
             out.append(Snippet("definitions", d.path, format_definition(d), score=1.0 / (1 + rank)))
             if len(out) >= limit:
                 return out
     return out
-
-
-def resolve(index, name: str, current_path: str, sources: dict[str, str], seen: set[tuple[str, int]] = frozenset(),
-            per_name: int = 2) -> list:
-    """The definitions `name` most likely means from `current_path` (see `definitions`), other files only."""
-    found = [d for d in index.lookup(name)
-             if d.path != current_path and (d.path, d.line) not in seen and related(d.path, current_path)]
-    module = sources.get(name)
-    resolved = [d for d in found if module and _module_file(d.path, module)]
-    return resolved or sorted(found, key=lambda d: (bool(d.container), -_shared_dirs(d.path, current_path),
-                                                    d.path, d.line))[:per_name]
 
 
 def imported_from(imports: list[str]) -> dict[str, str]:

@@ -66,7 +66,10 @@ class RssSampler:
 
 async def start_server(init: dict, log: Path) -> tuple[lsp_client.TacitClient, float]:
     t0 = time.perf_counter()
-    client = await lsp_client.start({**init, "logFile": str(log), "logPrompts": True}, root=SEEDS / "demo")
+    # a data directory of its own: the replay's suggestions stay out of the user's event store, and
+    # no filter or adapter the user installed changes the figures
+    client = await lsp_client.start({**init, "logFile": str(log), "logPrompts": True}, root=SEEDS / "demo",
+                                    env={"TACIT_DATA": str(log.parent / "data")})
     state = await client.wait_state(timeout=300)
     if state != "ready":
         raise SystemExit(f"server not ready: {client.statuses[-1]}")

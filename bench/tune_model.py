@@ -1,9 +1,11 @@
 """Does `tacit tune model` make the model better on a codebase? Base vs tuned, side by side, one run.
 
     python bench/tune_model.py --repo PATH|NAME [--other PATH|NAME] [--holes N] [--minutes M] [--steps S]
+                               [--no-chunks] [--tag NAME]
 
 1. Files of the repository are split by a stable hash of their path (`tuning.dataset.held_out`):
-   the adapter trains on the others only (the workspace's own code, cut into FIM holes).
+   the adapter trains on the others only (the workspace's own code, cut into FIM holes and read
+   straight through in chunks).
 2. Evaluation holes (the rest of a line, from a cursor inside it) are cut from the held-out files,
    and from another repository that training never saw at all (it must not get worse there).
 3. One engine serves every hole twice: without the adapter and with it (hot-swapped in with
@@ -32,7 +34,15 @@ sys.path.insert(0, str(ROOT / "bench"))
 from context import prompt as prompts  # noqa: E402
 from lsp_server import models  # noqa: E402
 from lsp_server.engines.base import GenOptions  # noqa: E402
-from tuning.dataset import TRAIN_PROMPT, held_out, holes, render, source_files, workspace_examples  # noqa: E402
+from tuning.dataset import (  # noqa: E402
+    TRAIN_PROMPT,
+    chunk_examples,
+    held_out,
+    holes,
+    render,
+    source_files,
+    workspace_examples,
+)
 from tuning.metrics import similarity  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -134,10 +144,13 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=3e-4)
     ap.add_argument("--rank", type=int, default=16)
     ap.add_argument("--top-layers", type=int, default=8, help="LoRA on the last N layers (0: all)")
-    ap.add_argument("--per-file", type=int, default=20, help="training holes per file")
+    ap.add_argument("--per-file", type=int, default=6, help="training holes per file")
+    ap.add_argument("--chunks", action=argparse.BooleanOptionalAction, default=True,
+                    help="also learn the training files read straight through")
     ap.add_argument("--model", help="model name or GGUF path (default: the default model)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--adapter", type=Path, help="evaluate this adapter instead of training one")
+    ap.add_argument("--tag", help="write tune_model-<repo>-<tag>.json, beside the default run's files")
     args = ap.parse_args()
 
     from tqdm import tqdm
@@ -154,12 +167,14 @@ def main() -> None:
     report: dict = {"repo": name, "other_repo": other.name, "model": path.name, "seed": args.seed}
     if args.adapter is None:
         examples = workspace_examples(repo, template, per_file=args.per_file, seed=args.seed, split="train")
+        examples += chunk_examples(repo, template, split="train") if args.chunks else []
         adapter = cache / f"{name}-{path.stem}.gguf"
         cfg = TrainConfig(steps=args.steps, minutes=args.minutes, lr=args.lr, rank=args.rank, seed=args.seed,
                           top_layers=args.top_layers)
         trained = tune(path, examples, adapter, cfg, bar=lambda **kw: tqdm(file=sys.stderr, **kw))
         report.update(train_minutes=round(trained["minutes"], 2), load_minutes=round(trained["load_minutes"], 2),
                       examples=trained["examples_used"], examples_seen=trained["examples_seen"],
+                      sources=trained["sources"],
                       steps=trained["steps"], loss_first=trained["loss_first"], loss_last=trained["loss_last"],
                       train_config=trained["config"], device=trained["device"])
     else:
@@ -183,7 +198,7 @@ def main() -> None:
     b, t = report["base_exact_match"], report["tuned_exact_match"]
     report["relative_gain"] = round((t - b) / b, 3) if b else None
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"tune_model-{name}.json"
+    out = RESULTS / f"tune_model-{name}{'-' + args.tag if args.tag else ''}.json"
     out.write_text(json.dumps(report, indent=1) + "\n")
     plot(report, out.with_suffix(".png"))
     print(json.dumps({k: v for k, v in report.items() if k not in ("details", "train_config")}, indent=1))

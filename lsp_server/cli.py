@@ -207,7 +207,7 @@ def tune_model(args: argparse.Namespace) -> int:
     from context.prompt import template_for
     from tuning import adapters
     from tuning.adapt import TrainConfig, TuneError, tune
-    from tuning.dataset import accepted_examples, workspace_examples
+    from tuning.dataset import accepted_examples, chunk_examples, workspace_examples
     from tuning.events import records
     from tuning.store import default_path
 
@@ -217,6 +217,7 @@ def tune_model(args: argparse.Namespace) -> int:
     path = models.resolve_model(args.model)
     template = template_for(models.family_of(path))
     examples = workspace_examples(workspace, template, per_file=args.per_file, split=args.split)
+    examples += chunk_examples(workspace, template, split=args.split) if args.chunks else []
     db = Path(args.db) if args.db else default_path()
     kept = accepted_examples(records(db, str(workspace)), template) if db.exists() else []
     print(f"{len(examples)} examples from {workspace} ({args.split} files), {len(kept)} accepted-and-kept "
@@ -304,7 +305,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=3e-4, help="model: peak learning rate")
     p.add_argument("--rank", type=int, default=16, help="model: LoRA rank")
     p.add_argument("--top-layers", type=int, default=8, help="model: LoRA on the last N layers (0: all)")
-    p.add_argument("--per-file", type=int, default=20, help="model: holes cut per file")
+    p.add_argument("--per-file", type=int, default=6, help="model: holes cut per file")
+    p.add_argument("--chunks", action=argparse.BooleanOptionalAction, default=True,
+                   help="model: also learn the files read straight through, every token (default: on)")
     p.add_argument("--split", choices=["all", "train"], default="all",
                    help="model: learn from all files, or leave a stable fifth out for evaluation")
     p.add_argument("--no-activate", action="store_true", help="model: install without switching to it")

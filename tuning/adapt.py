@@ -2,9 +2,9 @@
 
 1. Base weights: transformers reads the very GGUF file the engine serves (dequantized, `gguf_file=`),
    so the adapter is trained against the weights it will be applied to (about 10 s for 0.5B).
-2. Examples: `tuning.dataset` (the workspace's own code as FIM holes, plus accepted-and-kept
-   suggestions), tokenized with llama.cpp's own tokenizer, so training sees exactly the tokens the
-   engine will see. The loss is on the completion tokens only.
+2. Examples: `tuning.dataset` (the workspace's own code as FIM holes and as chunks read straight
+   through, plus accepted-and-kept suggestions), tokenized with llama.cpp's own tokenizer, so
+   training sees exactly the tokens the engine will see. The loss is on the completion tokens only.
 3. LoRA (peft) on the attention and MLP projections, AdamW with warm-up and linear decay, for a
    number of steps or a time budget, whichever ends first; on a GPU when there is one.
 4. Export: the LoRA matrices in llama.cpp's GGUF adapter format (`general.type = adapter`), which the
@@ -144,6 +144,15 @@ def learning_rate(step: int, total: int, peak: float, warmup: int = 10) -> float
     return peak * max(0.1, 1.0 - 0.9 * frac)
 
 
+def planned_steps(step: int, elapsed_s: float, budget_s: float, most: int) -> int:
+    """How many steps the run will make: `most`, or fewer when the time budget ends first, estimated
+    from the pace so far. The schedule decays over these, so on a CPU, where the budget ends long
+    before `most`, the learning rate still comes down before training stops."""
+    if step == 0 or elapsed_s <= 0:
+        return most
+    return max(step + 1, min(most, round(step * budget_s / elapsed_s)))
+
+
 def completion_loss(model, ids: list[int], labels: list[int], device: str):
     """Cross-entropy on the completion tokens. The output layer (the vocabulary: a quarter of a 0.5B
     model) runs only at the completion's positions, not over the whole prompt."""
@@ -187,8 +196,9 @@ def train(model, data: list[tuple[list[int], list[int]]], cfg: TrainConfig, devi
     progress = bar(total=total, desc="training", unit="step") if bar else None
     window: list[float] = []
     for step in range(total):
+        planned = planned_steps(step, time.monotonic() - t0, cfg.minutes * 60, total)
         for group in opt.param_groups:
-            group["lr"] = learning_rate(step, total, cfg.lr)
+            group["lr"] = learning_rate(step, planned, cfg.lr)
         step_loss = 0.0
         for _ in range(cfg.accumulate):
             if not order:
@@ -270,7 +280,8 @@ def tune(gguf_path: Path, examples: list[Example], out: Path, cfg: TrainConfig,
     model, result = train(model, data, cfg, device, bar)
     result.examples_used, result.skipped_long, result.load_minutes = len(data), skipped, load_minutes
     report = {"base_model": gguf_path.name, "architecture": arch, "config": asdict(cfg),
-              "sources": {s: sum(1 for e in examples if e.source == s) for s in ("workspace", "accepted")},
+              "sources": {s: sum(1 for e in examples if e.source == s)
+                          for s in ("workspace", "chunk", "accepted")},
               **{k: v for k, v in asdict(result).items() if k != "losses"}, "losses": result.losses[-200:]}
     out.parent.mkdir(parents=True, exist_ok=True)
     tensors = export_gguf(model, out, arch, cfg.alpha, {"base_model": gguf_path.name, "steps": result.steps})

@@ -16,8 +16,17 @@ from lsp_server.engines.fake import FakeEngine
 from lsp_server.options import Options
 from lsp_server.pipeline.orchestrator import Completer
 from tuning import adapters
-from tuning.adapt import LLAMA_NAMES, LORA_PARAM, encode, learning_rate
-from tuning.dataset import Example, accepted_examples, held_out, holes, render, workspace_examples
+from tuning.adapt import LLAMA_NAMES, LORA_PARAM, encode, learning_rate, planned_steps
+from tuning.dataset import (
+    Example,
+    accepted_examples,
+    chunk_examples,
+    chunks,
+    held_out,
+    holes,
+    render,
+    workspace_examples,
+)
 
 QWEN = TEMPLATES["qwen2.5-coder"]
 
@@ -69,6 +78,50 @@ def test_workspace_examples_split_by_path_and_skip_secrets(tmp_path):
     assert all(e.completion.endswith("<|endoftext|>") for e in every)
     assert not any("sk-live" in e.prompt + e.completion or e.path in (".env", "notes.txt") for e in every)
     assert workspace_examples(ws, QWEN, per_file=3, split="train") == train  # seeded
+
+
+@pytest.mark.parametrize("text,size,expected", [
+    ("a\nb\nc\n", 4, ["a\nb\n", "c\n"]),
+    ("a\nb\nc", 100, ["a\nb\nc"]),
+    ("long line here\nx\n", 4, ["long line here\n", "x\n"]),  # a line longer than size is a span
+    ("ab\ncd\nef", 5, ["ab\n", "cd\nef"]),  # the last span runs to the end
+    ("", 10, []),
+])
+def test_chunks_cut_at_line_ends_and_cover_the_text(text, size, expected):
+    spans = list(chunks(text, size))
+    assert [text[s:e] for s, e in spans] == expected
+    assert "".join(text[s:e] for s, e in spans) == text
+
+
+def test_chunk_examples_read_each_training_file_through_after_its_header(tmp_path):
+    ws = workspace(tmp_path)
+    (ws / "pkg" / "big.py").write_text("".join(f"def f{i}(x):\n    return x * {i}\n" for i in range(200)))
+    (ws / "pkg" / "keys.py").write_text('TOKEN = "ghp_abcdefabcdefabcdefabcdefabcdefabcdef12"\n')
+    train = chunk_examples(ws, QWEN, split="train", size=300, context=60)
+    test = chunk_examples(ws, QWEN, split="held_out", size=300, context=60)
+    assert {e.path for e in train}.isdisjoint({e.path for e in test})
+    assert all(e.source == "chunk" for e in train + test)
+    every = {e.path for e in train + test}
+    assert {"pkg/big.py", "pkg/keys.py"} <= every and ".env" not in every
+    big = [e for e in train + test if e.path == "pkg/big.py"]
+    text = (ws / "pkg" / "big.py").read_text()
+    assert "".join(e.completion for e in big) == text  # every character is learned once, nothing ends it
+    for e in big:
+        assert e.prompt.startswith("<|repo_name|>proj\n<|file_sep|>pkg/big.py\n")
+        before = e.prompt.split("pkg/big.py\n", 1)[1]
+        assert len(before) <= 60 and text.find(before + e.completion) >= 0  # the lines right before it
+        assert not before or before.startswith("def ") or before.startswith("    ")
+    assert not any("ghp_" in e.prompt + e.completion for e in train + test)
+
+
+@pytest.mark.parametrize("step,elapsed,budget,most,expected", [
+    (0, 0.0, 60.0, 400, 400),  # no pace yet: the step limit
+    (10, 30.0, 60.0, 400, 20),  # half the budget gone after 10 steps: 20 in all
+    (10, 1.0, 60.0, 400, 400),  # fast enough for every step
+    (10, 120.0, 60.0, 400, 11),  # already over: this is the last
+])
+def test_planned_steps_follow_the_time_budget(step, elapsed, budget, most, expected):
+    assert planned_steps(step, elapsed, budget, most) == expected
 
 
 def record(**kw):

@@ -139,7 +139,7 @@ def main() -> None:
     ap.add_argument("--other", default="requests", help="a repository the adapter never sees")
     ap.add_argument("--language", default="python")
     ap.add_argument("--holes", type=int, default=80, help="holes per repository")
-    ap.add_argument("--minutes", type=float, default=20.0, help="training time budget")
+    ap.add_argument("--minutes", type=float, default=30.0, help="training time budget")
     ap.add_argument("--steps", type=int, default=400)
     ap.add_argument("--lr", type=float, default=3e-4)
     ap.add_argument("--rank", type=int, default=16)

@@ -300,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="filter: where to install it (default: filter.json beside the store)")
     p.add_argument("--workspace", help="model: the workspace folder to learn from (default: .)")
     p.add_argument("--model", help="model: name or GGUF path (default: yours)")
-    p.add_argument("--minutes", type=float, default=20.0, help="model: training time budget")
+    p.add_argument("--minutes", type=float, default=30.0, help="model: training time budget")
     p.add_argument("--steps", type=int, default=400, help="model: optimizer steps at most")
     p.add_argument("--lr", type=float, default=3e-4, help="model: peak learning rate")
     p.add_argument("--rank", type=int, default=16, help="model: LoRA rank")

@@ -52,7 +52,7 @@ class TrainConfig:
     alpha: float = 32.0
     lr: float = 3e-4
     steps: int = 400  # optimizer steps at most
-    minutes: float = 20.0  # ...and at most this long
+    minutes: float = 30.0  # ...and at most this long
     accumulate: int = 4  # examples per optimizer step
     max_tokens: int = 512  # longer examples are skipped (never truncated: that would break the template)
     seed: int = 0

@@ -6,8 +6,8 @@ Three sources:
   same file header the server puts in front of the current file;
 - the same code read straight through, in consecutive chunks after that file header (the repository
   format Qwen2.5-Coder was trained on): every token of a chunk is learned, so a CPU minute teaches
-  the codebase's names and idioms from about thirty times more tokens than a FIM hole, whose middle
-  is a few tokens after a few hundred of prompt;
+  the codebase's names and idioms from about twenty times more tokens than FIM holes do (a hole's
+  middle is about 9 tokens after about 140 of prompt);
 - suggestions the developer accepted (fully, or the accepted part) and kept: their stored prompt
   (only there when `signals.storePrompts` is on) and the text that was accepted.
 

@@ -34,8 +34,9 @@ def trained(tmp_path_factory, model_path):
     for i in range(6):
         (ws / f"settings_{i}.py").write_text(f'import os\n\nMAGIC_WORD = "{SECRET}"\nLEVEL = {i}\n')
     env = {**os.environ, "TACIT_DATA": str(data)}
+    # 1e-3: at 2e-3 the run with file chunks (on by default) diverged after six steps (loss 0.8 -> 4.8)
     run = subprocess.run([sys.executable, "-m", "lsp_server", "tune", "model", "--workspace", str(ws),
-                          "--model", str(model_path), "--steps", "16", "--lr", "2e-3", "--rank", "8",
+                          "--model", str(model_path), "--steps", "16", "--lr", "1e-3", "--rank", "8",
                           "--per-file", "4"],
                          env=env, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]

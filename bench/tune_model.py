@@ -37,10 +37,9 @@ from lsp_server.engines.base import GenOptions  # noqa: E402
 from tuning.dataset import (  # noqa: E402
     TRAIN_PROMPT,
     chunk_examples,
-    held_out,
     holes,
     render,
-    source_files,
+    split_files,
     workspace_examples,
 )
 from tuning.metrics import similarity  # noqa: E402
@@ -65,8 +64,7 @@ def eval_holes(root: Path, template: prompts.Template, n: int, seed: int, only_h
                language: str) -> list[dict]:
     """`n` rest-of-line holes from the repository's files (only the held-out ones if asked), seeded."""
     rng = random.Random(seed)
-    files = [(rel, lang, text) for rel, lang, text in source_files(root)
-             if lang == language and (held_out(rel) or not only_held_out)]
+    files = [f for f in split_files(root, "held_out" if only_held_out else "all") if f[1] == language]
     if not files:
         raise SystemExit(f"no {language} files to cut holes from in {root}")
     out = []

@@ -71,6 +71,11 @@ def source_files(root: Path, max_bytes: int = 200_000) -> list[tuple[str, str, s
     return sorted(out)
 
 
+def split_files(root: Path, split: str) -> list[tuple[str, str, str]]:
+    """`source_files` of one split: "train", "held_out" or "all"."""
+    return [f for f in source_files(root) if split == "all" or held_out(f[0]) == (split == "held_out")]
+
+
 def holes(text: str, rng: random.Random, n: int, block_lines: int = 4,
           line_share: float = 0.7) -> Iterator[tuple[int, int]]:
     """`n` (start, end) spans to learn to fill: the rest of a line from a cursor inside its code,
@@ -117,9 +122,7 @@ def workspace_examples(root: Path, template: prompts.Template, per_file: int = 2
     opts = opts or TRAIN_PROMPT
     rng = random.Random(seed)
     out = []
-    for rel, language, text in source_files(root):
-        if split != "all" and held_out(rel) != (split == "held_out"):
-            continue
+    for rel, language, text in split_files(root, split):
         for start, end in holes(text, rng, per_file):
             middle = text[start:end]
             if not middle.strip():
@@ -151,9 +154,7 @@ def chunk_examples(root: Path, template: prompts.Template, split: str = "train",
     learned) the `context` characters before it, and all of it is learned, up to the end of the
     line it stops on. No end token: the file goes on."""
     out = []
-    for rel, language, text in source_files(root):
-        if split != "all" and held_out(rel) != (split == "held_out"):
-            continue
+    for rel, language, text in split_files(root, split):
         outer, inner = assemble.render(template, [], rel, root.name, language, True)
         for start, end in chunks(text, size):
             body = text[start:end]

@@ -25,14 +25,18 @@ other files given as open documents (`similar`) are 3 to 5 files the holed file 
 imported by, else files of its folder.
 
 Each configuration (`prefix`, `suffix`, `crossfile`, `nousages` (`all` without callers' lines),
-`noimports` (`all` without the file's imports cut off by the window), `all`:
-see `configs()`) builds its prompt with
+`noimports` (`all` without the file's imports cut off by the window), `all`, `local` (`all` without
+other files: suffix, scope headers, imports, file path), `gated` (`all`, with other files only
+inside a call of a function another workspace file defines, `context.selective = "call"`), `callee`
+(there, that function's definition and callers only): see `configs()`) builds its prompt with
 `context.assemble.build`, as the server does; context build time and prompt tokens are measured
 for every hole. The model runs on a seeded subsample (`--holes` per configuration, stratified by
 kind), one configuration after the other, holes in file and offset order so consecutive prompts
 share their prefix in the KV cache. As in the server, a cursor after nothing but indentation has its
 prompt leave out the indentation's last character (the model writes it, and it is taken off its
-first line again: `lsp_server.pipeline.indent`). Output goes through the server's stop rules: the first line for
+first line again: `lsp_server.pipeline.indent`). A configuration whose prompt for a hole is the same
+as one already run (`gated` outside calls is `local`) takes that run's suggestion (greedy decoding)
+and records `same_prompt_as`. Output goes through the server's stop rules: the first line for
 line and api holes; block_end, max_lines, stop_at_suffix and repeated_lines for block holes.
 Metrics: exact match (trailing whitespace stripped; block holes compare their non-blank lines,
 right-stripped) and edit similarity = 1 - Levenshtein distance / max(len) of the same strings.
@@ -40,7 +44,7 @@ right-stripped) and edit similarity = 1 - Levenshtein distance / max(len) of the
 Recent edits (part of `all`) contribute nothing here: an offline hole has no edit history.
 
     python bench/repo_eval.py --repo requests|click|jinja2|flask|rich|lodash-es|all|PATH
-        [--lang python] [--holes 24] [--seed 0] [--configs prefix,suffix,crossfile,nousages,noimports,all]
+        [--lang python] [--holes 24] [--seed 0] [--configs prefix,suffix,...,all,local,gated,callee]
         [--model NAME] [--no-model] [--prefix-chars 3000] [--pad-files 2000] [--tag NAME]
 
 Writes bench/results/repo_eval-<repo>.json and bench/results/repo_eval-<repo>.png (with `--repo all`,
@@ -116,8 +120,10 @@ def configs() -> dict[str, assemble.ContextConfig]:
                                        scopes=False, path_header=True)
     nousages = assemble.ContextConfig(usages=False)
     noimports = assemble.ContextConfig(imports=False)
+    local = assemble.ContextConfig(definitions=False, usages=False, similar=False)
     return {"prefix": prefix, "suffix": suffix, "crossfile": crossfile, "nousages": nousages,
-            "noimports": noimports, "all": assemble.ContextConfig()}
+            "noimports": noimports, "all": assemble.ContextConfig(), "local": local,
+            "gated": assemble.ContextConfig(selective="call"), "callee": assemble.ContextConfig(selective="callee")}
 
 
 # ---- fetching the pinned repositories
@@ -754,17 +760,25 @@ def evaluate(ws: Workspace, holes: list[Hole], args: argparse.Namespace, engine,
     by_key = {(r["config"], r["id"]): r for r in records}
     total = len(kept)
     done = 0
+    ran: dict[tuple[str, str, str], tuple[str, str]] = {}  # (hole, prompt, indent) -> the run that answered it
     for name in cfgs:  # one configuration at a time: prompts of a file in order share their prefix
         for (cfg_name, _), (hole, prompt) in sorted(kept.items(), key=lambda kv: (kv[1][0].path, kv[1][0].start)):
             if cfg_name != name:
                 continue
             document = hole.document(ws.texts[hole.path])
+            record = by_key[(name, hole.id)]
+            done += 1
+            same = ran.get((hole.id, prompt.text, prompt.indent))
+            if same is not None:  # greedy decoding: the same prompt gives the same suggestion
+                copied = ("prediction", "truth", "exact_match", "edit_similarity")
+                record.update({k: by_key[same][k] for k in copied} | {"same_prompt_as": same[0]})
+                print(f"  model {done}/{total} [{name} {hole.kind}] same prompt as {same[0]}", flush=True)
+                continue
+            ran[(hole.id, prompt.text, prompt.indent)] = (name, hole.id)
             t0 = time.perf_counter()
             limit = args.block_tokens if hole.kind == "block" else args.line_tokens
             prediction = complete(engine, template, prompt, hole, document, ws.language, limit, args.block_lines)
             stats = engine.last_stats
-            done += 1
-            record = by_key[(name, hole.id)]
             record.update({
                 "prediction": prediction, "truth": hole.truth,
                 "exact_match": exact_match(prediction, hole.truth, hole.kind),
@@ -801,8 +815,9 @@ def summarize(records: list[dict], cfg_names: list[str]) -> dict:
                 "with_source": {src: round(sum(src in r["sources"] for r in rows) / len(rows), 3)
                                 for src in SNIPPET_SOURCES if rows and any(src in r["sources"] for r in rows)},
             }
-            if ran:
-                out[name][kind]["model_ms_mean"] = round(statistics.mean(r["model_ms"] for r in ran), 1)
+            timed = [r["model_ms"] for r in ran if "model_ms" in r]  # not those answered by an identical prompt
+            if timed:
+                out[name][kind]["model_ms_mean"] = round(statistics.mean(timed), 1)
     return out
 
 

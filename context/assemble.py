@@ -35,6 +35,9 @@ class ContextConfig:
     scopes: bool = True
     imports: bool = True  # with `scopes`: the file's imports when the prefix window cut them off
     path_header: bool = True  # name the current file (and the repository) in the prompt
+    # Cross-file snippets (definitions, usages, similar code) only inside the argument list of a call
+    # of a function another workspace file defines; "callee" shows that function's definition alone.
+    selective: str = "off"  # "off" | "call" | "callee"
     budget_tokens: int = 400  # for snippets, counted with the model's tokenizer
     time_box_ms: float = 20.0  # sources not reached by then are skipped
     refresh_s: float = 20.0
@@ -65,6 +68,7 @@ class Block:
     symbols: frozenset[str]
     at: float
     row: int
+    callee: str | None = None  # selective: the workspace function whose call the block was built in
 
 
 def gather(cfg: ContextConfig, src: Sources, text: str, offset: int, path: str, window_start: int,
@@ -74,16 +78,19 @@ def gather(cfg: ContextConfig, src: Sources, text: str, offset: int, path: str, 
     prefix = text[:offset]
     found: list[Snippet] = []
     steps: list[Callable[[], list[Snippet]]] = []
+    callee = retrieval.open_call(prefix)
+    crossfile = cfg.selective == "off" or workspace_call(src, callee, path)
+    near = [callee] if cfg.selective == "callee" else retrieval.symbols_near(prefix)
     if cfg.scopes and window_start > 0:
         steps.append(lambda: retrieval.scopes(src.tree, text, offset, window_start, imports=cfg.imports))
-    if cfg.definitions and src.index is not None:
-        steps.append(lambda: retrieval.definitions(src.index, retrieval.symbols_near(prefix), path))
-    if cfg.usages and src.index is not None:
-        steps.append(lambda: retrieval.usages(src.index, retrieval.open_call(prefix), path))
+    if cfg.definitions and src.index is not None and crossfile:
+        steps.append(lambda: retrieval.definitions(src.index, near, path))
+    if cfg.usages and src.index is not None and crossfile:
+        steps.append(lambda: retrieval.usages(src.index, callee, path))
     if cfg.edits and src.edits is not None:
         steps.append(lambda: [Snippet("edits", e.path, edits_mod.render(e))
                               for e in src.edits.recent(3, exclude_path_line=(path, prefix.count("\n")))])
-    if cfg.similar and src.documents:
+    if cfg.similar and src.documents and crossfile and cfg.selective != "callee":
         query = "\n".join(prefix.split("\n")[-20:])
         steps.append(lambda: retrieval.similar(query, {p: t for p, t in src.documents.items()
                                                        if p != path and retrieval.related(p, path)}))
@@ -92,6 +99,13 @@ def gather(cfg: ContextConfig, src: Sources, text: str, offset: int, path: str, 
             break
         found.extend(step())
     return fit(found, cfg.budget_tokens, count_tokens)
+
+
+def workspace_call(src: Sources, callee: str | None, path: str) -> bool:
+    """Whether `callee` (the call the cursor is in) is a function or class another file defines."""
+    if not callee or src.index is None:
+        return False
+    return any(d.path != path and retrieval.related(d.path, path) for d in src.index.lookup(callee))
 
 
 def fit(snippets: list[Snippet], budget: int, count_tokens: Callable[[str], int]) -> list[Snippet]:
@@ -145,7 +159,9 @@ def build(template: prompts.Template, text: str, offset: int, path: str, languag
     symbols = frozenset(retrieval.symbols_near(prefix))
     if block is None or block.anchor != start or _stale(block, cfg, src, symbols, row, path, prefix):
         snippets = gather(cfg, src, text, offset, path, start, count_tokens)
-        block = Block(start, snippets, symbols, time.monotonic(), row)
+        callee = retrieval.open_call(prefix)
+        block = Block(start, snippets, symbols, time.monotonic(), row,
+                      callee if workspace_call(src, callee, path) else None)
     outer, inner = render(template, block.snippets, path, src.repo_name, language_id, cfg.path_header)
     # The document itself may hold a key too: what the model sees of it is redacted like every snippet.
     body = redact(prefix[start:])
@@ -160,8 +176,17 @@ def build(template: prompts.Template, text: str, offset: int, path: str, languag
 def _stale(block: Block, cfg: ContextConfig, src: Sources, symbols: frozenset[str], row: int, path: str,
            prefix: str) -> bool:
     """A new line uses workspace symbols (or calls a function) the block lacks, and the block is
-    old enough to rebuild."""
-    if row == block.row or time.monotonic() - block.at < cfg.refresh_s or src.index is None:
+    old enough to rebuild. Selective: the cursor is in a call of a workspace function other than
+    the one the block was built for (checked on every keystroke: that is when its definition
+    helps), or a new line has left the call the block was built for."""
+    if time.monotonic() - block.at < cfg.refresh_s or src.index is None:
+        return False
+    if cfg.selective != "off":
+        callee = retrieval.open_call(prefix)
+        if not workspace_call(src, callee, path):
+            callee = None
+        return callee != block.callee and (callee is not None or row != block.row)
+    if row == block.row:
         return False
     shown = {s.text for s in block.snippets if s.source in ("definitions", "usages")}
     new = [n for n in symbols - block.symbols if src.index.lookup(n)] if cfg.definitions else []

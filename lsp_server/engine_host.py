@@ -32,7 +32,7 @@ def settings_from(opts: Options) -> CompletionSettings:
                               usages="usages" in opts.context.sources,
                               similar="similar" in opts.context.sources, edits="edits" in opts.context.sources,
                               scopes="scopes" in opts.context.sources, budget_tokens=opts.context.budget_tokens,
-                              refresh_s=opts.context.refresh_s),
+                              refresh_s=opts.context.refresh_s, selective=opts.context.selective),
         prompt=PromptOptions(prefix_chars=c.prefix_chars, prefix_keep_chars=max(1, c.prefix_chars * 2 // 3),
                              suffix_chars=c.suffix_chars, suffix_lines=c.suffix_lines))
 

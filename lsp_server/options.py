@@ -52,6 +52,9 @@ class ContextOptions:
     sources: list[str] = field(default_factory=lambda: ["definitions", "usages", "similar", "edits", "scopes"])
     budget_tokens: int = 400  # prompt tokens for context snippets
     refresh_s: int = 20  # rebuild a document's snippet block at most this often (it costs a re-read)
+    # "call": other files' snippets only inside a call of a function another workspace file defines;
+    # "callee": there, that function's definition and callers only; "off": wherever symbols are near
+    selective: str = "off"
 
 
 @dataclass
@@ -80,6 +83,7 @@ class Options:
 
 
 ENGINES = ("llama", "remote")
+SELECTIVE = ("off", "call", "callee")
 CONTEXT_SOURCES = ("definitions", "usages", "similar", "edits", "scopes")
 
 
@@ -149,6 +153,9 @@ def _validate(opts: Options, errors: list[str]) -> None:
     if unknown:
         errors.append(f"context.sources: unknown {unknown}; known: {', '.join(CONTEXT_SOURCES)}")
         opts.context.sources = [s for s in opts.context.sources if s in CONTEXT_SOURCES]
+    if opts.context.selective not in SELECTIVE:
+        errors.append(f"context.selective: one of {', '.join(SELECTIVE)}, got {opts.context.selective!r}")
+        opts.context.selective = defaults.context.selective
     if any(s <= 0 for s in opts.signals.retention_seconds):
         errors.append("signals.retentionSeconds: times must be positive")
         opts.signals.retention_seconds = defaults.signals.retention_seconds

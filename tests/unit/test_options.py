@@ -47,3 +47,10 @@ def test_change_configuration_merges_onto_current():
 
 def test_to_json_is_camel_case():
     assert to_json(Options())["completion"]["maxTokens"] == Options().completion.max_tokens
+
+
+def test_selective_context_is_one_of_three_modes():
+    opts, errors = parse_options({"context": {"selective": "callee"}})
+    assert opts.context.selective == "callee" and errors == []
+    opts, errors = parse_options({"context": {"selective": "sometimes"}})
+    assert opts.context.selective == Options().context.selective and any("context.selective" in e for e in errors)

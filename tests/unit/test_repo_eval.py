@@ -192,7 +192,8 @@ def test_ground_truth_is_never_indexed_or_prompted(repo_eval, py_ws):
     built = list(repo_eval.build_prompts(py_ws, holes, repo_eval.configs(), template, opts, lambda s: len(s) // 4))
     assert len(built) == len(holes)
     for h, by_config in built:
-        assert set(by_config) == {"prefix", "suffix", "crossfile", "nousages", "noimports", "all"}
+        assert set(by_config) == {"prefix", "suffix", "crossfile", "nousages", "noimports", "all", "local", "gated",
+                                  "callee"}
         for b in by_config.values():
             assert b.context_ms >= 0 and b.prompt_tokens > 0
             if h.id in unique:
@@ -256,3 +257,37 @@ def test_summary_shape(repo_eval):
                                          "prompt_tokens_mean": 10, "with_source": {"definitions": 1.0}}
     assert summary["prefix"]["all"]["n"] == 2 and summary["prefix"]["all"]["exact_match"] == 1.0
     assert summary["prefix"]["all"]["with_source"] == {"definitions": 0.5}
+
+
+class EchoEngine:
+    """Answers every prompt with the same line and counts the prompts it read."""
+
+    def __init__(self):
+        from lsp_server.engines.base import EngineStats
+        self.prompts: list[str] = []
+        self.last_stats = EngineStats()
+
+    def generate(self, text, options, stop):
+        self.prompts.append(text)
+        yield "x)\n"
+
+
+def test_a_prompt_already_run_is_answered_from_that_run(repo_eval, py_ws):
+    import argparse
+    holes = [h for h in repo_eval.cut_holes(py_ws, CUT, seed=0) if h.kind in ("line", "api")]
+    args = argparse.Namespace(configs=["local", "gated", "all"], prefix_chars=3000, holes=len(holes), seed=0,
+                              block_tokens=16, line_tokens=16, block_lines=4)
+    engine = EchoEngine()
+    records = repo_eval.evaluate(py_ws, holes, args, engine, prompts.template_for("qwen2.5-coder"),
+                                 lambda s: len(s) // 4)
+    ran = [r for r in records if "prediction" in r]
+    assert len(ran) == 3 * len(holes) and all(r["prediction"] == "x)" for r in ran)
+    copied = [r for r in ran if "same_prompt_as" in r]
+    assert len(engine.prompts) == len(ran) - len(copied)  # a hole never reads the same prompt twice
+    # outside a workspace call `gated` is `local`; inside one (every api hole) `all` is `gated`
+    by = {(r["config"], r["id"]): r for r in ran}
+    for h in holes:
+        if h.kind == "api":
+            assert "same_prompt_as" not in by["gated", h.id] and by["all", h.id]["same_prompt_as"] == "gated"
+    line_copies = [by["gated", h.id].get("same_prompt_as") for h in holes if h.kind == "line"]
+    assert line_copies.count("local") >= len(line_copies) - 1 and line_copies

@@ -283,6 +283,62 @@ def test_usages_go_into_the_prompt_only_inside_a_call(index, tmp_path):
     assert "usages" not in p.sources
 
 
+SELECTIVE = [
+    # (selective, text with <CURSOR>, sources expected, a snippet line expected, text not expected)
+    ("call", "from shop.pricing import apply_discount, Cart\n\nx = apply_discount(<CURSOR>",
+     {"definitions", "usages"}, "def apply_discount(price: float", None),
+    ("call", "from shop.pricing import apply_discount, Cart\n\nx = apply_discount(1, 2)\ny = <CURSOR>",
+     set(), None, "def apply_discount"),
+    ("call", "from shop.pricing import apply_discount\n\nx = len(<CURSOR>", set(), None, "def apply_discount"),
+    ("call", "from shop.pricing import apply_discount\n\nx = Cart().add_item(apply_discount(<CURSOR>",
+     {"definitions", "usages"}, "def apply_discount(price: float", None),
+    ("callee", "cart = Cart()\nprice = apply_discount(<CURSOR>", {"definitions", "usages"},
+     "def apply_discount(price: float", "class Cart"),
+    ("call", "cart = Cart()\nprice = apply_discount(<CURSOR>", {"definitions", "usages"}, "class Cart", None),
+    ("off", "from shop.pricing import apply_discount\n\nx = apply_discount(1, 2)\ny = <CURSOR>",
+     {"definitions"}, "def apply_discount(price: float", None),
+]
+
+
+@pytest.mark.parametrize("selective,marked,want,shown,hidden", SELECTIVE)
+def test_selective_retrieval_shows_other_files_only_inside_a_workspace_call(index, tmp_path, selective, marked,
+                                                                            want, shown, hidden):
+    (tmp_path / "shop" / "orders.py").write_text("price = apply_discount(order.price, 15)\n")
+    index.update_path(tmp_path / "shop" / "orders.py")
+    t = prompt.TEMPLATES["qwen2.5-coder"]
+    src = assemble.Sources(index=index, repo_name="shop")
+    text = marked.replace("<CURSOR>", "")
+    cfg = assemble.ContextConfig(selective=selective)
+    p, _ = assemble.build(t, text, marked.index("<CURSOR>"), "shop/checkout.py", "python", cfg, src,
+                          prompt.PromptOptions(), count)
+    assert set(p.sources) - {"prefix", "suffix", "scopes"} == want
+    if shown:
+        assert shown in p.text
+    if hidden:
+        assert hidden not in p.text
+
+
+def test_selective_block_is_rebuilt_when_the_cursor_enters_and_leaves_a_workspace_call(index):
+    t = prompt.TEMPLATES["qwen2.5-coder"]
+    cfg = assemble.ContextConfig(selective="call", refresh_s=0)
+    src = assemble.Sources(index=index, repo_name="shop")
+    head = "from shop.pricing import apply_discount\n\n\ndef total(price):\n    "
+    block = None
+    steps = [("x = ", False), ("x = apply_discount(", True), ("x = apply_discount(pri", True),
+             ("x = apply_discount(price, 5)\n    ", False), ("x = apply_discount(price, 5)\n    y = len(", False)]
+    built = []
+    for typed, want in steps:
+        text = head + typed
+        p, new = assemble.build(t, text, len(text), "shop/checkout.py", "python", cfg, src, prompt.PromptOptions(),
+                                count, block=block, anchor=block.anchor if block else None)
+        assert ("def apply_discount(" in p.text) == want, typed
+        built.append(new is not block)
+        block = new
+    # built at first, rebuilt on entering the call, kept while typing its arguments, rebuilt on the next line
+    # (which left the call), kept for a call of a function no workspace file defines
+    assert built == [True, True, False, True, False]
+
+
 def test_retrieval_stays_within_the_language_family(tmp_path):
     (tmp_path / "util.lua").write_text("local M = {}\nfunction M.default(opts)\n  return opts\nend\n"
                                        "local x = default(1)\nreturn M\n")

@@ -28,7 +28,10 @@ Each configuration (`prefix`, `suffix`, `crossfile`, `nousages` (`all` without c
 `noimports` (`all` without the file's imports cut off by the window), `all`, `local` (`all` without
 other files: suffix, scope headers, imports, file path), `gated` (`all`, with other files only
 inside a call of a function another workspace file defines, `context.selective = "call"`), `callee`
-(there, that function's definition and callers only): see `configs()`) builds its prompt with
+(there, that function's definition and callers only); `header` and `scoped` (the bare prefix plus
+the file path, or plus the scope headers and imports); `suffix10` and `all10` (ten lines after the
+cursor, 800 characters); `nosuffix` and `gatednosuffix` (`all` and `gated` with no text after the
+cursor): see `configs()`) builds its prompt with
 `context.assemble.build`, as the server does; context build time and prompt tokens are measured
 for every hole. The model runs on a seeded subsample (`--holes` per configuration, stratified by
 kind), one configuration after the other, holes in file and offset order so consecutive prompts
@@ -111,6 +114,10 @@ CONTEXT_TARGET_P95_MS = 30.0
 ASSUMED_PREFILL_TOKENS_PER_S = 40.0  # 2-core CPU, qwen2.5-coder-0.5b; replaced by the measured rate
 
 
+# Configurations with a longer text after the cursor than the server's default (one line, 48 characters)
+SHAPES = {"suffix10": {"suffix_lines": 10, "suffix_chars": 800}, "all10": {"suffix_lines": 10, "suffix_chars": 800}}
+
+
 def configs() -> dict[str, assemble.ContextConfig]:
     """The configurations compared, from least to most context."""
     prefix = assemble.ContextConfig.prefix_only()
@@ -121,9 +128,16 @@ def configs() -> dict[str, assemble.ContextConfig]:
     nousages = assemble.ContextConfig(usages=False)
     noimports = assemble.ContextConfig(imports=False)
     local = assemble.ContextConfig(definitions=False, usages=False, similar=False)
+    header = assemble.ContextConfig.prefix_only()
+    header.path_header = True
+    scoped = assemble.ContextConfig.prefix_only()
+    scoped.scopes = True
     return {"prefix": prefix, "suffix": suffix, "crossfile": crossfile, "nousages": nousages,
             "noimports": noimports, "all": assemble.ContextConfig(), "local": local,
-            "gated": assemble.ContextConfig(selective="call"), "callee": assemble.ContextConfig(selective="callee")}
+            "gated": assemble.ContextConfig(selective="call"), "callee": assemble.ContextConfig(selective="callee"),
+            "header": header, "scoped": scoped, "suffix10": suffix, "all10": assemble.ContextConfig(),
+            "nosuffix": assemble.ContextConfig(suffix=False),
+            "gatednosuffix": assemble.ContextConfig(suffix=False, selective="call")}
 
 
 # ---- fetching the pinned repositories
@@ -647,7 +661,8 @@ def build_prompts(ws: Workspace, holes: list[Hole], cfgs: dict[str, assemble.Con
                 t0 = time.perf_counter()
                 text, offset, ind = indent.cut(document, hole.start)  # as the server heals indentation
                 prompt, _ = assemble.build(template, text, offset, hole.path, ws.language, cfg, src,
-                                           opts, count_tokens, anchor=anchor)
+                                           dataclasses.replace(opts, **SHAPES.get(name, {})), count_tokens,
+                                           anchor=anchor)
                 prompt = dataclasses.replace(prompt, indent=ind)
                 ms = (time.perf_counter() - t0) * 1000
                 anchors[(name, hole.path)] = prompt.prefix_start

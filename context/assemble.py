@@ -167,7 +167,7 @@ def build(template: prompts.Template, text: str, offset: int, path: str, languag
     body = redact(prefix[start:])
     cut_suffix = redact(prompts.cut_suffix(suffix, opts)) if (cfg.suffix and template.fim) else ""
     rendered = outer + template.render(body, cut_suffix, inner)
-    head = len(outer) + len(template.render(body, "", inner)) - (len(template.suffix) + len(template.middle))
+    head = len(outer) + template.head_chars(body, inner)
     sources = sorted({s.source for s in block.snippets}) + ["prefix"] + (["suffix"] if cut_suffix else [])
     return prompts.Prompt(rendered, template.name, start, body, cut_suffix, sources, head_chars=head,
                           snippets=list(block.snippets)), block

@@ -32,6 +32,10 @@ class Template:
             return header + prefix
         return f"{self.prefix}{header}{prefix}{self.suffix}{suffix}{self.middle}"
 
+    def head_chars(self, prefix: str, header: str = "") -> int:
+        """How much of `render(prefix, ...)` comes before the cursor: what the next keystroke's prompt shares."""
+        return (len(self.prefix) if self.fim else 0) + len(header) + len(prefix)
+
 
 QWEN_STOPS = ("<|endoftext|>", "<|fim_pad|>", "<|file_sep|>", "<|repo_name|>", "<|fim_prefix|>",
               "<|fim_suffix|>", "<|fim_middle|>", "<|im_end|>", "<|im_start|>")
@@ -64,7 +68,9 @@ class PromptOptions:
     prefix_chars: int = 8000
     prefix_keep_chars: int = 5333  # where the window restarts when it outgrows prefix_chars
     suffix_chars: int = 48
-    suffix_lines: int = 1
+    # Lines after the cursor's own: none. The rest of the cursor's line is what the model must not
+    # repeat (`)`, `]:`); the 0.5B model copied the next line into its answer (bench/repo_eval.py).
+    suffix_lines: int = 0
 
 
 @dataclass
@@ -113,7 +119,7 @@ def build(template: Template, doc_prefix: str, doc_suffix: str, anchor: int | No
     if header:
         sources.insert(0, "path")
     text = template.render(prefix, suffix, header)
-    head = len(template.render(prefix, "", header)) - (len(template.suffix) + len(template.middle))
+    head = template.head_chars(prefix, header)
     return Prompt(text, template.name, start, prefix, suffix, sources, head_chars=head)
 
 

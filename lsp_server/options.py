@@ -41,7 +41,7 @@ class CompletionOptions:
     max_prompt_tokens: int = 2048  # 0: no limit
     prefix_chars: int = 8000
     suffix_chars: int = 48
-    suffix_lines: int = 1
+    suffix_lines: int = 0  # lines after the cursor's own line in the prompt (the rest of that line always goes in)
 
 
 @dataclass

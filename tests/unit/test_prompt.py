@@ -44,9 +44,12 @@ def test_cut_suffix_bounds_lines_and_chars():
 
 def test_build_records_sources():
     t = prompt.TEMPLATES["qwen2.5-coder"]
-    p = prompt.build(t, "def f():\n    ", "\nprint(1)\n", None, prompt.PromptOptions())
+    p = prompt.build(t, "def f():\n    return g(", "x)\nprint(1)\n", None, prompt.PromptOptions())
     assert p.sources == ["prefix", "suffix"] and p.prefix_start == 0
-    assert p.text.startswith("<|fim_prefix|>def f()") and p.text.endswith("<|fim_middle|>")
+    # the rest of the cursor's line goes in, the next line does not (suffix_lines=0)
+    assert p.text.startswith("<|fim_prefix|>def f()") and p.text.endswith("<|fim_suffix|>x)<|fim_middle|>")
+    p = prompt.build(t, "def f():\n    ", "\nprint(1)\n", None, prompt.PromptOptions())
+    assert p.sources == ["prefix"] and p.text.endswith("<|fim_suffix|><|fim_middle|>")
 
 
 def test_head_is_the_prompt_up_to_the_cursor():

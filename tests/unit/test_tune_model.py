@@ -62,9 +62,10 @@ def test_holes_are_inside_code_lines_and_never_empty():
 
 
 def test_render_matches_the_server_template():
-    prompt = render(QWEN, "proj", "pkg/a.py", "python", "def f(x):\n    ret", "\nprint(f(1))\n", PromptOptions())
-    assert prompt.startswith("<|repo_name|>proj\n<|file_sep|>pkg/a.py\n<|fim_prefix|>def f(x):\n    ret")
-    assert prompt.endswith("<|fim_suffix|>\nprint(f(1))<|fim_middle|>")
+    prompt = render(QWEN, "proj", "pkg/a.py", "python", "def f(x):\n    return g(", "x)\nprint(f(1))\n",
+                    PromptOptions())
+    assert prompt.startswith("<|repo_name|>proj\n<|file_sep|>pkg/a.py\n<|fim_prefix|>def f(x):\n    return g(")
+    assert prompt.endswith("<|fim_suffix|>x)<|fim_middle|>")
 
 
 def test_workspace_examples_split_by_path_and_skip_secrets(tmp_path):

@@ -54,3 +54,22 @@ def test_selective_context_is_one_of_three_modes():
     assert opts.context.selective == "callee" and errors == []
     opts, errors = parse_options({"context": {"selective": "sometimes"}})
     assert opts.context.selective == Options().context.selective and any("context.selective" in e for e in errors)
+
+
+def test_vscode_settings_default_to_the_server_defaults():
+    # VS Code sends every contributed setting with its default, so a stale default there overrides the server's
+    import json
+    from pathlib import Path
+    pkg = Path(__file__).resolve().parents[2] / "editor-clients" / "vscode" / "package.json"
+    props = json.loads(pkg.read_text())["contributes"]["configuration"]["properties"]
+    server = to_json(Options())
+    compared = 0
+    for key, spec in props.items():
+        node = server
+        for part in key.removeprefix("tacit.").split("."):
+            node = node.get(part, KeyError) if isinstance(node, dict) else KeyError
+        if node is KeyError or "default" not in spec:
+            continue  # a client-only setting
+        assert spec["default"] == node, key
+        compared += 1
+    assert compared >= 20

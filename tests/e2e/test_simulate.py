@@ -13,7 +13,8 @@ from .conftest import DEMO
 async def test_simulated_developer_produces_signals(model_path, tmp_path):
     db = tmp_path / "events.db"
     options = {"completion": {"prefixChars": 2500}, "signals": {"database": str(db), "retentionSeconds": [1]}}
-    outcome = await simulate(DEMO, [DEMO / "textwrap.py"], Developer(seed=3, lines=5), options,
+    # twelve lines: a good model can complete a short region in one accepted suggestion, leaving nothing to decide
+    outcome = await simulate(DEMO, [DEMO / "textwrap.py"], Developer(seed=3, lines=12), options,
                              env={"TACIT_CONFIG": str(tmp_path)})
     decided = {k: v for k, v in outcome.counts.items() if k not in ("none", "stored_signals")}
     assert sum(decided.values()) >= 2, outcome.counts

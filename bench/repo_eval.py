@@ -114,8 +114,9 @@ CONTEXT_TARGET_P95_MS = 30.0
 ASSUMED_PREFILL_TOKENS_PER_S = 40.0  # 2-core CPU, qwen2.5-coder-0.5b; replaced by the measured rate
 
 
-# Configurations with a longer text after the cursor than the server's default (one line, 48 characters)
-SHAPES = {"suffix10": {"suffix_lines": 10, "suffix_chars": 800}, "all10": {"suffix_lines": 10, "suffix_chars": 800}}
+# Configurations with ten lines after the cursor, where the server takes the rest of the cursor's line only
+TEN_LINES = {"suffix_lines": 10, "suffix_chars": 800}
+SHAPES = {"suffix10": TEN_LINES, "all10": TEN_LINES}
 
 
 def configs() -> dict[str, assemble.ContextConfig]:

@@ -79,7 +79,7 @@ def gather(cfg: ContextConfig, src: Sources, text: str, offset: int, path: str, 
     found: list[Snippet] = []
     steps: list[Callable[[], list[Snippet]]] = []
     callee = retrieval.open_call(prefix)
-    crossfile = cfg.selective == "off" or workspace_call(src, callee, path)
+    crossfile = cfg.selective == "off" or workspace_callee(src, prefix, path) is not None
     near = [callee] if cfg.selective == "callee" else retrieval.symbols_near(prefix)
     if cfg.scopes and window_start > 0:
         steps.append(lambda: retrieval.scopes(src.tree, text, offset, window_start, imports=cfg.imports))
@@ -101,11 +101,13 @@ def gather(cfg: ContextConfig, src: Sources, text: str, offset: int, path: str, 
     return fit(found, cfg.budget_tokens, count_tokens)
 
 
-def workspace_call(src: Sources, callee: str | None, path: str) -> bool:
-    """Whether `callee` (the call the cursor is in) is a function or class another file defines."""
+def workspace_callee(src: Sources, prefix: str, path: str) -> str | None:
+    """The function or class whose call the cursor is in, when another workspace file defines it."""
+    callee = retrieval.open_call(prefix)
     if not callee or src.index is None:
-        return False
-    return any(d.path != path and retrieval.related(d.path, path) for d in src.index.lookup(callee))
+        return None
+    found = any(d.path != path and retrieval.related(d.path, path) for d in src.index.lookup(callee))
+    return callee if found else None
 
 
 def fit(snippets: list[Snippet], budget: int, count_tokens: Callable[[str], int]) -> list[Snippet]:
@@ -159,9 +161,7 @@ def build(template: prompts.Template, text: str, offset: int, path: str, languag
     symbols = frozenset(retrieval.symbols_near(prefix))
     if block is None or block.anchor != start or _stale(block, cfg, src, symbols, row, path, prefix):
         snippets = gather(cfg, src, text, offset, path, start, count_tokens)
-        callee = retrieval.open_call(prefix)
-        block = Block(start, snippets, symbols, time.monotonic(), row,
-                      callee if workspace_call(src, callee, path) else None)
+        block = Block(start, snippets, symbols, time.monotonic(), row, workspace_callee(src, prefix, path))
     outer, inner = render(template, block.snippets, path, src.repo_name, language_id, cfg.path_header)
     # The document itself may hold a key too: what the model sees of it is redacted like every snippet.
     body = redact(prefix[start:])
@@ -182,9 +182,7 @@ def _stale(block: Block, cfg: ContextConfig, src: Sources, symbols: frozenset[st
     if time.monotonic() - block.at < cfg.refresh_s or src.index is None:
         return False
     if cfg.selective != "off":
-        callee = retrieval.open_call(prefix)
-        if not workspace_call(src, callee, path):
-            callee = None
+        callee = workspace_callee(src, prefix, path)
         return callee != block.callee and (callee is not None or row != block.row)
     if row == block.row:
         return False

@@ -4,10 +4,11 @@ Everything the context engine shows the model comes from the user's disk, and a 
 go to a remote engine or a log file. So files that exist to hold secrets are never opened
 (`is_secret_path`), and any text taken from other files goes through `redact` first.
 
-`redact` knows the shapes of common credentials (private key blocks, cloud and SaaS
-tokens, JWTs, passwords in URLs) and also catches assignments of random-looking strings to
-names such as `api_key` or `password`. It leaves ordinary code alone: `token = next(tokens)`
-and `password_field = "password"` are not secrets. Bare hex digests (sha256 pins in lock
+`redact` knows the shapes of common credentials (private key blocks, also the tail of one
+that a window or chunk cut into, cloud and SaaS tokens, JWTs, passwords in URLs) and also
+catches assignments of random-looking strings to names such as `api_key` or `password`. It
+leaves ordinary code alone: `token = next(tokens)` and `password_field = "password"` are not
+secrets. Bare hex digests (sha256 pins in lock
 files, git object ids) are deliberately left alone: they are public checksums, and redacting
 them would blind the model to what such files look like. A hex string *assigned to* a
 key/token-like name is treated like any other candidate value and redacted when random.
@@ -57,8 +58,11 @@ def is_secret_path(path: PurePath | str) -> bool:
 PRIVATE_KEY = re.compile(
     r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:.*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|.*\Z)",
     re.DOTALL)
+# An END line with no BEGIN before it: the text (a prompt window, a chunk) starts inside a key block,
+# so everything up to that line is key material.
+KEY_TAIL = re.compile(r"\A(?:(?!-----BEGIN).)*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----", re.DOTALL)
 # Shapes of well-known credentials, each replaced whole.
-TOKEN_PATTERNS: list[re.Pattern[str]] = [PRIVATE_KEY] + [re.compile(p) for p in (
+TOKEN_PATTERNS: list[re.Pattern[str]] = [KEY_TAIL, PRIVATE_KEY] + [re.compile(p) for p in (
     r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])",  # AWS access key id
     r"\b(?:ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{36,255}\b",  # GitHub tokens
     r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b",

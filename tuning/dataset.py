@@ -56,7 +56,9 @@ def held_out(rel: str, share: float = 0.2) -> bool:
 
 def source_files(root: Path, max_bytes: int = 200_000) -> list[tuple[str, str, str]]:
     """(relative path, language, text) of the workspace's code files, with the index's rules
-    (.gitignore, no secret files, no binaries, no symlinks out of the workspace)."""
+    (.gitignore, no secret files, no binaries, no symlinks out of the workspace). Each text is
+    redacted whole, before any example is cut from it: a key block cut in two would otherwise leave
+    the half without its BEGIN line in the clear."""
     files = WorkspaceFiles([root], max_file_bytes=max_bytes)
     out = []
     for path in files.walk():
@@ -67,7 +69,7 @@ def source_files(root: Path, max_bytes: int = 200_000) -> list[tuple[str, str, s
         data, _why = files.read(path)
         if data is None:
             continue
-        out.append((rel, language, data.data.decode("utf-8")))
+        out.append((rel, language, redact(data.data.decode("utf-8"))))
     return sorted(out)
 
 
@@ -128,7 +130,7 @@ def workspace_examples(root: Path, template: prompts.Template, per_file: int = 2
             if not middle.strip():
                 continue
             prompt = render(template, root.name, rel, language, text[:start], text[end:], opts)
-            out.append(Example(prompt, redact(middle) + end_token(template), "workspace", rel))
+            out.append(Example(prompt, middle + end_token(template), "workspace", rel))
     rng.shuffle(out)
     return out
 
@@ -162,7 +164,7 @@ def chunk_examples(root: Path, template: prompts.Template, split: str = "train",
                 continue
             before = text[max(0, start - context):start]
             before = before[before.find("\n") + 1:] if start > context else before  # from a line start
-            out.append(Example(outer + inner + redact(before), redact(body), "chunk", rel))
+            out.append(Example(outer + inner + before, body, "chunk", rel))
     return out
 
 

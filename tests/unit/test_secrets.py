@@ -105,6 +105,23 @@ def test_private_key_block_redacted_whole_with_surroundings_kept():
     assert out == f"before\n{PLACEHOLDER}\nafter"
 
 
+def test_text_starting_inside_a_key_block_loses_everything_up_to_its_end_line():
+    # a prompt window or a training chunk cut after the BEGIN line
+    tail = PRIVATE_KEY.split("\n", 1)[1]
+    assert redact(f'{tail}"""\nafter') == f'{PLACEHOLDER}"""\nafter'
+    # a later, whole block is left to the ordinary pattern; the text before it stays
+    assert redact(f"x = 1\n{PRIVATE_KEY}") == f"x = 1\n{PLACEHOLDER}"
+
+
+@pytest.mark.parametrize("cut", range(0, 120, 7))
+def test_a_key_block_cut_anywhere_leaks_no_line_of_it(cut):
+    text = f'def load():\n    return """{PRIVATE_KEY}"""\n'
+    left, right = text[:cut], text[cut:]
+    out = redact(left) + "|" + redact(right)
+    for line in ("MIIEpAIBAAKCAQEA7bq", "Zm9vYmFy"):
+        assert line not in out
+
+
 @pytest.mark.parametrize("value,expected", [
     ("Zx8vQ2mN7pL4kJ9hG6fD3sA1wE5rT0yU", True),
     ("UserProfileSettingsVersion2", False),

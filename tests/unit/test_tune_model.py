@@ -115,6 +115,18 @@ def test_chunk_examples_read_each_training_file_through_after_its_header(tmp_pat
     assert not any("ghp_" in e.prompt + e.completion for e in train + test)
 
 
+def test_a_key_block_across_a_chunk_boundary_is_not_learned_in_pieces(tmp_path):
+    ws = workspace(tmp_path)
+    body = "\n".join(f"{i:02d}Q2xhc3NpYyBrZXkgbWF0ZXJpYWwgZm9yIGEgdGVzdC4" for i in range(12))
+    key = f"-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----"
+    (ws / "pkg" / "pem.py").write_text("x = 1\n" * 30 + f'KEY = """{key}"""\n' + "y = 2\n" * 30)
+    chunked = [e for e in chunk_examples(ws, QWEN, split="all", size=300, context=60) if e.path == "pkg/pem.py"]
+    assert len(chunked) >= 2 and any("<redacted>" in e.completion for e in chunked)
+    holed = [e for e in workspace_examples(ws, QWEN, per_file=40, split="all") if e.path == "pkg/pem.py"]
+    assert holed
+    assert not any("Q2xhc3Np" in e.prompt + e.completion for e in chunked + holed)
+
+
 @pytest.mark.parametrize("step,elapsed,budget,most,expected", [
     (0, 0.0, 60.0, 400, 400),  # no pace yet: the step limit
     (10, 30.0, 60.0, 400, 20),  # half the budget gone after 10 steps: 20 in all

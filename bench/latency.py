@@ -170,6 +170,20 @@ def summarize(run: dict, generations: list[dict], raw: dict[str, float], model: 
     prefilled = [g["prefilled_tokens"] for g in generations]
     prompt_tokens = [g["prompt_tokens"] for g in generations]
     reused = sum(g["reused_tokens"] for g in generations)
+    by_id = {g["id"]: g for g in generations}
+    timed = [gid for gid in controlled if gid in raw and gid in by_id]
+    # Where the server's time on a quiet request goes: building the prompt, the engine up to the first
+    # line (timed from the generation's start, on the event loop), and the rest (the LSP round trip,
+    # handler and post-processing), each the median over the same requests as the ratio.
+    parts = {gid: (by_id[gid]["build_prompt_ms"], by_id[gid]["first_line_ms"] or 0.0, controlled[gid], raw[gid])
+             for gid in timed}
+    breakdown = {
+        "build_prompt": pct([b for b, _, _, _ in parts.values()], 0.5),
+        "engine_to_first_line": pct([f for _, f, _, _ in parts.values()], 0.5),
+        "rest": pct([s - b - f for b, f, s, _ in parts.values()], 0.5),
+        "server_total": pct([s for _, _, s, _ in parts.values()], 0.5),
+        "raw_llama_cpp": pct([r for _, _, _, r in parts.values()], 0.5),
+    } if parts else None
     return {
         "model": model,
         "sessions": sorted({k["session"] for k in ks}),
@@ -187,6 +201,7 @@ def summarize(run: dict, generations: list[dict], raw: dict[str, float], model: 
         "overhead_ratio": round(statistics.median(s / r for s, r in pairs), 3) if pairs else None,
         "overhead_ratio_total": round(sum(server_ms) / sum(raw_ms), 3) if raw_ms else None,
         "overhead_pairs": len(pairs),
+        "overhead_breakdown_p50_ms": breakdown,
         "generations": len(generations),
         "generations_stopped": sum(1 for g in generations if g["stopped"]),
         "prompt_tokens_mean": round(statistics.mean(prompt_tokens), 1) if prompt_tokens else None,

@@ -58,11 +58,28 @@ def is_secret_path(path: PurePath | str) -> bool:
 PRIVATE_KEY = re.compile(
     r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:.*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|.*\Z)",
     re.DOTALL)
-# An END line with no BEGIN before it: the text (a prompt window, a chunk) starts inside a key block,
-# so everything up to that line is key material.
+# An END line with no BEGIN before it, after nothing but key lines: the text (a prompt window, a
+# chunk) starts inside a key block. Code that merely names the END marker is not a key's tail.
 KEY_TAIL = re.compile(r"\A(?:(?!-----BEGIN).)*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----", re.DOTALL)
+# a line of a key block: base64 or a `Proc-Type: ...` header, maybe quoted or with a `\n` escape
+KEY_LINE = re.compile(r"""[\s"'`]*(?:[A-Za-z0-9+/=]+|[A-Za-z-]+:[^\n]*)?(?:\\n)?[\s"'`,+]*""")
+
+
+def _redact_key_tail(text: str) -> str:
+    match = KEY_TAIL.match(text)
+    if match is None:
+        return text
+    lines = text[: match.end()].split("\n")
+    before = [*lines[:-1], lines[-1][: lines[-1].index("-----END")]]
+    if re.fullmatch(r"[-A-Z0-9 ]*", before[0]):  # the rest of a BEGIN line cut inside
+        before = before[1:]
+    if not all(KEY_LINE.fullmatch(line) for line in before):
+        return text
+    return PLACEHOLDER + text[match.end():]
+
+
 # Shapes of well-known credentials, each replaced whole.
-TOKEN_PATTERNS: list[re.Pattern[str]] = [KEY_TAIL, PRIVATE_KEY] + [re.compile(p) for p in (
+TOKEN_PATTERNS: list[re.Pattern[str]] = [PRIVATE_KEY] + [re.compile(p) for p in (
     r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])",  # AWS access key id
     r"\b(?:ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{36,255}\b",  # GitHub tokens
     r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b",
@@ -153,6 +170,7 @@ def redact(text: str) -> str:
     """`text` with secret-looking strings replaced by `<redacted>`."""
     if not text or not TRIGGER.search(text.lower()):
         return text
+    text = _redact_key_tail(text)
     for pattern in TOKEN_PATTERNS:
         text = pattern.sub(PLACEHOLDER, text)
     text = URL_PASSWORD.sub(lambda m: f"{m.group(1)}:{PLACEHOLDER}@", text)

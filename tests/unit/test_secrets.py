@@ -111,6 +111,20 @@ def test_text_starting_inside_a_key_block_loses_everything_up_to_its_end_line():
     assert redact(f'{tail}"""\nafter') == f'{PLACEHOLDER}"""\nafter'
     # a later, whole block is left to the ordinary pattern; the text before it stays
     assert redact(f"x = 1\n{PRIVATE_KEY}") == f"x = 1\n{PLACEHOLDER}"
+    # a key in a string literal, one quoted line each
+    quoted = '    "MIIEpAIBAAKCAQEA7bq\\n"\n    "Zm9vYmFy\\n"\n    "-----END RSA PRIVATE KEY-----"\n)'
+    assert redact(quoted) == f'{PLACEHOLDER}"\n)'
+
+
+@pytest.mark.parametrize("code", [
+    # code that handles PEM text names the END marker after ordinary lines: nothing is a key here
+    'def is_pem(text):\n    lines = text.strip().splitlines()\n'
+    '    return lines[-1] == "-----END RSA PRIVATE KEY-----"\n',
+    'PEM_FOOTER = "-----END PRIVATE KEY-----"\n',
+    '    pass\n\nif line.startswith("-----END OPENSSH PRIVATE KEY-----"):\n    break\n',
+])
+def test_code_naming_the_end_marker_is_not_a_key_tail(code):
+    assert redact(code) == code
 
 
 @pytest.mark.parametrize("cut", range(0, 120, 7))

@@ -63,6 +63,7 @@ PRIVATE_KEY = re.compile(
 KEY_TAIL = re.compile(r"\A(?:(?!-----BEGIN).)*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----", re.DOTALL)
 # a line of a key block: base64 or a `Proc-Type: ...` header, maybe quoted or with a `\n` escape
 KEY_LINE = re.compile(r"""[\s"'`]*(?:[A-Za-z0-9+/=]+|[A-Za-z-]+:[^\n]*)?(?:\\n)?[\s"'`,+]*""")
+BEGIN_REST = re.compile(r"[-A-Z0-9 ]*")  # what is left of a BEGIN line cut inside
 
 
 def _redact_key_tail(text: str) -> str:
@@ -71,7 +72,7 @@ def _redact_key_tail(text: str) -> str:
         return text
     lines = text[: match.end()].split("\n")
     before = [*lines[:-1], lines[-1][: lines[-1].index("-----END")]]
-    if re.fullmatch(r"[-A-Z0-9 ]*", before[0]):  # the rest of a BEGIN line cut inside
+    if BEGIN_REST.fullmatch(before[0]):
         before = before[1:]
     if not all(KEY_LINE.fullmatch(line) for line in before):
         return text

@@ -1,3 +1,6 @@
+import json
+from pathlib import Path
+
 from lsp_server.options import Options, parse_options, to_json
 
 
@@ -58,8 +61,6 @@ def test_selective_context_is_one_of_three_modes():
 
 def test_vscode_settings_default_to_the_server_defaults():
     # VS Code sends every contributed setting with its default, so a stale default there overrides the server's
-    import json
-    from pathlib import Path
     pkg = Path(__file__).resolve().parents[2] / "editor-clients" / "vscode" / "package.json"
     props = json.loads(pkg.read_text())["contributes"]["configuration"]["properties"]
     server = to_json(Options())

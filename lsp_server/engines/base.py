@@ -8,9 +8,38 @@ that prefill a durable prompt head first finish that head unless `abort_prefill`
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
+
+
+class StopFlag(threading.Event):
+    """A threading.Event that also calls its listeners when it is set.
+
+    The llama engine mirrors a StopFlag into a byte that llama.cpp's abort check reads in C, so a
+    prefill stops within one graph step without calling into Python on every step (which would
+    take the GIL from the server's thread). A plain Event works too, through a slower check."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._listeners: list[Callable[[StopFlag], None]] = []
+        self._listeners_lock = threading.Lock()
+
+    def set(self) -> None:
+        super().set()
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(self)
+
+    def add_listener(self, listener: Callable[[StopFlag], None]) -> None:
+        with self._listeners_lock:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[StopFlag], None]) -> None:
+        with self._listeners_lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
 
 
 @dataclass

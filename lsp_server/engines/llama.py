@@ -4,12 +4,20 @@ Latency comes from KV-cache reuse: llama-cpp-python keeps the tokens it evaluate
 and only evaluates the part of a new prompt after the longest shared prefix. We also set
 llama.cpp's abort callback to the request's stop flag, so even a long prefill stops within
 one graph step when a request is cancelled or superseded.
+
+llama.cpp calls that callback on every node of every graph, thousands of times per token. A
+Python callback takes the GIL each time and slows the server's own thread down (measured: the
+server's first line took about 1.2x the raw engine's). So the flag lives in a byte, written when a
+StopFlag is set, and the callback is C code that reads it: libc's strlen over [flag, NUL] returns
+0 or 1, exactly the bool the callback must return. The engine checks this at start and falls back
+to the Python callback if it does not hold (and for plain threading.Events, which cannot notify).
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import ctypes.util
 import logging
 import os
 import threading
@@ -21,7 +29,7 @@ import numpy as np
 
 from ..errors import EngineError, ModelError
 from ..models import check_gguf
-from .base import EngineStats, GenOptions
+from .base import EngineStats, GenOptions, StopFlag
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +62,43 @@ class LlamaEngine:
         self._vocab = llama_cpp.llama_model_get_vocab(self.llm._model.model)
         self.last_stats = EngineStats()
         self._lock = threading.Lock()
-        self._stop: threading.Event | None = None
         self._adapter = None  # the llama_adapter_lora applied to the context, if any
         self.adapter_path: Path | None = None
-        # Keep a reference to the ctypes callback for the life of the context.
-        self._abort_cb = llama_cpp.ggml_abort_callback(self._should_abort)
-        llama_cpp.llama_set_abort_callback(self.llm._ctx.ctx, self._abort_cb, None)
+        # The abort check: which flag it follows, and the byte a StopFlag is mirrored into.
+        self._stop: threading.Event | None = None
+        self._stop_lock = threading.Lock()
+        self._abort_byte = ctypes.create_string_buffer(2)
+        # Keep references to both ctypes callbacks for the life of the context.
+        self._python_abort = llama_cpp.ggml_abort_callback(self._should_abort)
+        self._native_abort = _native_abort_callback(llama_cpp.ggml_abort_callback)
+        self._abort_native: bool | None = None  # which callback llama.cpp has now
+        self._watch(None)
 
     def _should_abort(self, _data: ctypes.c_void_p) -> bool:
         stop = self._stop
         return bool(stop is not None and stop.is_set())
+
+    def _watch(self, flag: threading.Event | None) -> None:
+        """Make llama.cpp's abort check follow `flag` (None: never abort)."""
+        native = self._native_abort is not None and (flag is None or isinstance(flag, StopFlag))
+        with self._stop_lock:
+            if isinstance(self._stop, StopFlag):
+                self._stop.remove_listener(self._on_stop)
+            self._stop = flag
+            if native and flag is not None:
+                flag.add_listener(self._on_stop)
+            self._abort_byte[0] = bool(flag is not None and flag.is_set())
+        if native != self._abort_native:
+            callback = self._native_abort if native else self._python_abort
+            self._llama_cpp.llama_set_abort_callback(self.llm._ctx.ctx, callback,
+                                                     ctypes.addressof(self._abort_byte))
+            self._abort_native = native
+
+    def _on_stop(self, flag: StopFlag) -> None:
+        """A watched StopFlag was set (on any thread): let the C check see it."""
+        with self._stop_lock:
+            if flag is self._stop:
+                self._abort_byte[0] = 1
 
     def _detect_family(self) -> str | None:
         from context.prompt import PROBES
@@ -101,29 +136,30 @@ class LlamaEngine:
         self.last_stats = stats
         try:
             # Phase 1: the durable head (shared with the next keystroke), aborted only on request.
-            if not self._prefill(head, options.abort_prefill or threading.Event()) or stop_flag.is_set():
+            if not self._prefill(head, options.abort_prefill) or stop_flag.is_set():
                 return
             # Phase 2: the rest of the prompt and the generation, stopped by the request's flag.
             yield from self._decode(tokens, options, stop_flag, stats, t0)
         finally:
-            self._stop = None
+            self._watch(None)
             stats.total_ms = (time.perf_counter() - t0) * 1000
 
-    def _prefill(self, head: list[int], abort: threading.Event) -> bool:
-        """Evaluate `head` after the cached prefix, in chunks; False when aborted."""
+    def _prefill(self, head: list[int], abort: threading.Event | None) -> bool:
+        """Evaluate `head` after the cached prefix, in chunks; False when `abort` was set."""
         llm = self.llm
         start = self.cached_prefix(head)
         if start >= len(head) - 1:
             return True
         llm.n_tokens = start
-        self._stop = abort
+        self._watch(abort)
+        aborted = abort.is_set if abort is not None else lambda: False
         for i in range(start, len(head) - 1, self.PREFILL_CHUNK):
-            if abort.is_set():
+            if aborted():
                 return False
             try:
                 llm.eval(head[i: min(i + self.PREFILL_CHUNK, len(head) - 1)])
             except RuntimeError as exc:
-                if abort.is_set():
+                if aborted():
                     return False
                 raise EngineError(f"llama.cpp failed while reading the prompt: {exc}") from exc
         return True
@@ -133,7 +169,7 @@ class LlamaEngine:
         llm = self.llm
         eos = llm.token_eos()
         decoder = _Utf8Decoder(llm)
-        self._stop = stop_flag
+        self._watch(stop_flag)
         logprob_sum = 0.0
         emitted = 0  # characters yielded so far
         gen = llm.generate(tokens, temp=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0)
@@ -200,6 +236,24 @@ class LlamaEngine:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.llm.close()
+
+
+def _native_abort_callback(callback_type):
+    """llama.cpp's abort callback as C code reading a [flag, NUL] byte buffer: libc's strlen.
+    None when libc cannot be found or strlen does not answer 0 and 1 as a bool here."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        callback = callback_type(ctypes.cast(libc.strlen, ctypes.c_void_p).value)
+        probe = ctypes.create_string_buffer(2)
+        if callback(ctypes.addressof(probe)) is not False:
+            return None
+        probe[0] = 1
+        if callback(ctypes.addressof(probe)) is not True:
+            return None
+    except (OSError, TypeError, AttributeError, ValueError) as exc:
+        log.info("the C abort check is not available (%s); using a Python callback", exc)
+        return None
+    return callback
 
 
 class _Utf8Decoder:

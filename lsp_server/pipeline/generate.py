@@ -12,11 +12,10 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 
-from ..engines.base import Engine, EngineStats, GenOptions, confidence
+from ..engines.base import Engine, EngineStats, GenOptions, StopFlag, confidence
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +38,8 @@ class Generation:
         self.error: BaseException | None = None
         self.stats = EngineStats()  # the engine's figures for this run, live from its first token
         self.left_out = ""  # the indentation character the prompt left out: the output starts with it
-        self.stop_flag = threading.Event()
-        self.abort_prefill = threading.Event()
+        self.stop_flag = StopFlag()
+        self.abort_prefill = StopFlag()
         self.started = time.perf_counter()
         self.first_ms: float | None = None
         self.first_line_tokens: int | None = None  # model tokens consumed when the first line was ready

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from lsp_server.engines.base import GenOptions
+from lsp_server.engines.base import GenOptions, StopFlag
 from lsp_server.engines.llama import LlamaEngine
 
 from .conftest import DEMO
@@ -34,17 +34,32 @@ def test_stop_flag_stops_within_one_token(engine):
     assert engine.last_stats.generated_tokens == 3
 
 
-def test_abort_stops_a_long_prefill(engine):
+@pytest.mark.parametrize("flag_type", [StopFlag, threading.Event], ids=["C check", "Python callback"])
+def test_abort_stops_a_long_prefill(engine, flag_type):
     text = (DEMO / "textwrap.py").read_text()[:6000]
     prompt = f"<|fim_prefix|>{text}<|fim_suffix|><|fim_middle|>"
-    abort = threading.Event()
+    abort = flag_type()
+    engine.llm.n_tokens = 0  # nothing cached: the prefill starts at the prompt's first token
     timer = threading.Timer(0.3, abort.set)
     timer.start()
     t0 = time.perf_counter()
     out = list(engine.generate(prompt, GenOptions(max_tokens=8, head_chars=len(prompt) - 30,
-                                                  abort_prefill=abort), threading.Event()))
+                                                  abort_prefill=abort), StopFlag()))
     elapsed = time.perf_counter() - t0
-    assert out == [] and elapsed < 3.0  # the full prefill takes ~30 s here
+    assert out == [] and elapsed < 3.0  # the full prefill takes ~10 s here
+    # Stopped inside llama.cpp's first chunk (about 2 s here), not between two chunks.
+    assert engine.llm.n_tokens < LlamaEngine.PREFILL_CHUNK
+    # The next request starts clean: the aborted flag no longer reaches llama.cpp.
+    assert "".join(engine.generate(PROMPT, GenOptions(max_tokens=4), StopFlag()))
+
+
+def test_the_abort_check_runs_in_c_for_a_stop_flag(engine):
+    assert engine._native_abort is not None  # libc's strlen passed the probe on this platform
+    stop = StopFlag()
+    pieces = list(engine.generate(PROMPT, GenOptions(max_tokens=4), stop))
+    assert pieces and engine._abort_native is True
+    stop.set()  # set after the generation: the engine no longer listens to it
+    assert engine._abort_byte.raw == b"\x00\x00"
 
 
 def test_kv_cache_is_reused_when_the_prompt_grows_at_the_cursor(engine):

@@ -4,7 +4,9 @@ Reports keystroke-to-first-suggestion and keystroke-to-full-suggestion latency (
 the typing-through cache hit rate, prompt tokens prefilled per request, peak server RSS,
 warm start time, and the same prompts run directly through
 `llama_cpp.Llama.create_completion` in the same run, from the same KV-cache history,
-so that the server's overhead is a ratio measured side by side.
+so that the server's overhead is a ratio measured side by side: each quiet request is
+followed at once by its raw twin, so a machine that slows down or speeds up over the run
+(these are shared) moves both alike.
 
     python bench/latency.py [--sessions DIR] [--model NAME|FILE] [--speed 1.0] [--max-keys N]
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import tempfile
 import threading
@@ -76,6 +79,48 @@ async def start_server(init: dict, log: Path) -> tuple[lsp_client.TacitClient, f
     return client, (time.perf_counter() - t0) * 1000
 
 
+def logged_generations(log: Path) -> list[dict]:
+    """The generations the server has logged so far (complete lines only; a superseded one still
+    queued is skipped without touching the model, so it has no prompt tokens)."""
+    lines = log.read_text().split("\n")[:-1] if log.exists() else []
+    entries = [json.loads(x) for x in lines if x.strip()]
+    return [e for e in entries if e["event"] == "generation" and e["prompt_tokens"] > 0]
+
+
+class RawEngine:
+    """The server's prompts straight through llama_cpp in this process, with the server engine's
+    settings (LlamaEngine: every core for decoding too, 256-token batches), in the server's order so
+    that its KV cache holds what the server's held."""
+
+    def __init__(self, model_path: Path) -> None:
+        import llama_cpp
+
+        self.llm = llama_cpp.Llama(str(model_path), n_ctx=4096, n_batch=256, n_threads=os.cpu_count() or 2,
+                                   verbose=False, swa_full=True)
+        self.done = 0  # generations of the log already run
+
+    def catch_up(self, generations: list[dict], timed: str | None = None) -> float | None:
+        """Run the logged generations not run yet; the time of `timed`'s, if it is among them.
+
+        Each prompt generates as many tokens as the server needed for its first line (or all it
+        generated, when it never had one), so a raw time is comparable to the server's
+        request-to-first-suggestion time of the request that started that generation."""
+        ms = None
+        for gen in generations[self.done:]:
+            tokens = self.llm.tokenize(gen["prompt"].encode(), add_bos=False, special=True)
+            n = max(1, gen.get("first_line_tokens") or gen["generated_tokens"])
+            t0 = time.perf_counter()
+            self.llm.create_completion(prompt=tokens, max_tokens=n, temperature=0.0, top_k=1, top_p=1.0,
+                                       min_p=0.0, repeat_penalty=1.0)
+            if gen["id"] == timed and gen.get("first_line_tokens") and gen["error"] is None:
+                ms = (time.perf_counter() - t0) * 1000
+        self.done = len(generations)
+        return ms
+
+    def close(self) -> None:
+        self.llm.close()
+
+
 async def run_server(args: argparse.Namespace, log: Path) -> dict:
     init = {"model": {"path": args.model}} if args.model else {}
     # a first start warms the OS page cache: what a second editor session sees
@@ -97,21 +142,32 @@ async def run_server(args: argparse.Namespace, log: Path) -> dict:
                 keystrokes.append({"session": session.name, **{k: v for k, v in vars(ks).items()
                                                               if k not in ("text", "full_text")}})
         print("controlled requests for the overhead comparison", flush=True)
-        controlled = await controlled_requests(client, sessions_in(Path(args.sessions)), args.controlled)
+        raw_engine = None if args.no_raw else RawEngine(resolve_model(args.model))
+        try:
+            controlled, raw = await controlled_requests(client, sessions_in(Path(args.sessions)),
+                                                        args.controlled, log, raw_engine)
+        finally:
+            if raw_engine is not None:
+                raw_engine.close()
     finally:
         peak = sampler.stop()
         await client.close()
     return {"keystrokes": keystrokes, "ready_ms": warm_ms, "first_start_ms": cold_ms, "peak_rss_mb": peak,
-            "warmups": warmups, "controlled": controlled}
+            "warmups": warmups, "controlled": controlled, "raw": raw}
 
 
-async def controlled_requests(client: lsp_client.TacitClient, sessions: list, per_session: int) -> dict[str, float]:
+async def controlled_requests(client: lsp_client.TacitClient, sessions: list, per_session: int, log: Path,
+                              raw: RawEngine | None) -> tuple[dict[str, float], dict[str, float]]:
     """One request at a time, nothing else going on: mid-line positions along each typed region.
 
-    The raw engine later runs exactly the prompts these produced, in the same order, so the
-    ratio of the two times is the server's overhead on identical work.
+    After each request's generation has finished, the raw engine runs the prompts the server ran
+    since the last one, in order, and the request's own is timed: the ratio of the two times is the
+    server's overhead on identical work, measured seconds apart.
     """
     times: dict[str, float] = {}
+    raw_times: dict[str, float] = {}
+    if raw is not None:  # the raw engine starts from the server's last prompt, as its KV cache does
+        raw.done = max(0, len(logged_generations(log)) - 1)
     for session in sessions:
         src = session.source
         start, end = session.cut
@@ -129,32 +185,27 @@ async def controlled_requests(client: lsp_client.TacitClient, sessions: list, pe
             t0 = time.perf_counter()
             result = await client.inline(uri, line, col, invoked=True)
             ms = (time.perf_counter() - t0) * 1000
-            if result is not None and result.items and result.items[0].command:
-                times[result.items[0].command.arguments[0]] = ms
-    return times
+            if result is None or not result.items or not result.items[0].command:
+                continue
+            gid = result.items[0].command.arguments[0]
+            times[gid] = ms
+            if raw is None:
+                continue
+            generations = await finished(log, gid)
+            raw_ms = await asyncio.to_thread(raw.catch_up, generations, gid)
+            if raw_ms is not None:
+                raw_times[gid] = raw_ms
+    return times, raw_times
 
 
-def raw_engine(model_path: Path, generations: list[dict], timed: set[str]) -> dict[str, float]:
-    """Run every logged prompt, in order, straight through llama_cpp, from the same KV history.
-
-    Each prompt generates as many tokens as the server needed for its first line (or all it
-    generated, when it never had one), so a raw time is comparable to the server's
-    keystroke-to-first-suggestion time of the keystroke that started that generation.
-    """
-    import llama_cpp
-
-    llm = llama_cpp.Llama(str(model_path), n_ctx=4096, n_batch=512, verbose=False, swa_full=True)
-    times: dict[str, float] = {}
-    for gen in generations:
-        tokens = llm.tokenize(gen["prompt"].encode(), add_bos=False, special=True)
-        n = max(1, gen.get("first_line_tokens") or gen["generated_tokens"])
-        t0 = time.perf_counter()
-        llm.create_completion(prompt=tokens, max_tokens=n, temperature=0.0, top_k=1, top_p=1.0,
-                              min_p=0.0, repeat_penalty=1.0)
-        if gen["id"] in timed and gen.get("first_line_tokens") and gen["error"] is None:
-            times[gen["id"]] = (time.perf_counter() - t0) * 1000
-    llm.close()
-    return times
+async def finished(log: Path, gid: str, timeout: float = 120.0) -> list[dict]:
+    """The logged generations once `gid`'s is among them (the server logs a generation when it ends)."""
+    deadline = time.perf_counter() + timeout
+    while True:
+        generations = logged_generations(log)
+        if any(g["id"] == gid for g in generations) or time.perf_counter() > deadline:
+            return generations
+        await asyncio.sleep(0.05)
 
 
 def summarize(run: dict, generations: list[dict], raw: dict[str, float], model: str) -> dict:
@@ -254,7 +305,7 @@ def main() -> None:
     parser.add_argument("--max-keys", type=int, default=None)
     parser.add_argument("--out", default=str(RESULTS / "latency.json"))
     parser.add_argument("--no-raw", action="store_true", help="skip the raw llama_cpp comparison")
-    parser.add_argument("--controlled", type=int, default=8,
+    parser.add_argument("--controlled", type=int, default=16,
                         help="quiet requests per session for the side-by-side overhead comparison")
     parser.add_argument("--cold", action="store_true",
                         help="start typing at once, without first letting the server read the file")
@@ -264,16 +315,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "requests.jsonl"
         run = asyncio.run(run_server(args, log))
-        entries = [json.loads(x) for x in log.read_text().splitlines() if x.strip()]
-    # generations that ran (a superseded one still queued is skipped without touching the model)
-    generations = [e for e in entries if e["event"] == "generation" and e["prompt_tokens"] > 0]
+        generations = logged_generations(log)
+    raw = run["raw"]
     model_path = resolve_model(args.model)
-    # From the generation just before the first controlled request on, so that the raw engine starts
-    # from the same KV-cache state as the server did (only the controlled ones are timed).
-    ids = [g["id"] for g in generations]
-    first = min((ids.index(i) for i in run["controlled"] if i in ids), default=len(ids))
-    raw = {} if args.no_raw else raw_engine(model_path, generations[max(0, first - 1):],
-                                            timed=set(run["controlled"]))
     result = summarize(run, generations, raw, model_path.name)
     out.write_text(json.dumps(result, indent=2) + "\n")
     plot(run, raw, out.with_name(out.stem + "_cdf.png"))

@@ -119,8 +119,7 @@ def definitions(index, symbols: list[str], current_path: str, limit: int = 8, pe
                                                           d.path, d.line))[:per_name]
         for d in chosen:
             seen.add((d.path, d.line))
-            text = format_definition(d, constructor(index, d))
-            out.append(Snippet("definitions", d.path, text, score=1.0 / (1 + rank)))
+            out.append(Snippet("definitions", d.path, format_definition(d), score=1.0 / (1 + rank)))
             if len(out) >= limit:
                 return out
     return out
@@ -200,25 +199,9 @@ DOC_COMMENT = {"javascript": ("/** ", " */"), "javascriptreact": ("/** ", " */")
 CONTAINER_OPEN = {"rust": "impl {} {{", "go": ""}  # Go methods name their receiver: no wrapper
 
 
-CONSTRUCTORS = ("__init__", "constructor")  # Python; JavaScript and TypeScript
-
-
-def constructor(index, d):
-    """The constructor a class defines itself (not one it inherits), for a call of the class: its
-    parameters are what the call passes. None for anything else."""
-    if d.kind != "class":
-        return None
-    for name in CONSTRUCTORS:
-        for m in index.lookup(name):
-            if m.kind == "method" and m.path == d.path and m.container == d.name:
-                return m
-    return None
-
-
-def format_definition(d, init=None) -> str:
+def format_definition(d) -> str:
     """A definition as the model should see it, in its own language: the doc's first paragraph,
-    the signature with an elided body, inside its class when it is a method; a class shows its
-    constructor's signature (`init`, from `constructor`) when it has one."""
+    the signature with an elided body, inside its class when it is a method."""
     header = d.signature.rstrip()
     doc = d.doc.strip().split("\n\n")[0].strip()
     language = language_for_path(d.path) or ""
@@ -229,16 +212,12 @@ def format_definition(d, init=None) -> str:
             body_indent *= 2
         text = header
         if doc:
-            text += f'\n{body_indent}"""{doc}"""'
-        if init is not None:
-            text += "\n" + "\n".join(body_indent + ln for ln in init.signature.rstrip().splitlines())
-            body_indent *= 2
-        text += f"\n{body_indent}..."
+            text += f'\n{body_indent}"""{doc}"""\n{body_indent}...'
+        else:
+            text += f"\n{body_indent}..."
         return redact(text)
     text = header
-    if init is not None and language != "lua":
-        text += " {\n    " + "\n    ".join(init.signature.rstrip().splitlines()) + " { ... }\n}"
-    elif d.kind != "constant" and not header.endswith((";", "}")):
+    if d.kind != "constant" and not header.endswith((";", "}")):
         text += " ... end" if language == "lua" else " { ... }"
     if doc:
         start, end = DOC_COMMENT.get(language, ("// ", ""))

@@ -137,31 +137,6 @@ def test_definitions_are_shown_in_their_own_language(path, source, name, shown):
     assert retrieval.format_definition(d) == shown
 
 
-@pytest.mark.parametrize("path,source,shown", [
-    # a call of a class passes its constructor's parameters: the class shows that signature
-    ("pkg/errors.py", 'class FileError(ClickError):\n    """Raised if a file cannot be opened."""\n\n'
-     "    def __init__(self, filename: str, hint: str | None = None) -> None:\n        self.hint = hint\n\n"
-     "    def show(self):\n        pass\n",
-     'class FileError(ClickError):\n    """Raised if a file cannot be opened."""\n'
-     "    def __init__(self, filename: str, hint: str | None = None) -> None:\n        ..."),
-    ("pkg/errors.py", "class Plain:\n    x = 1\n", "class Plain:\n    ..."),
-    # a subclass that defines no constructor of its own does not borrow its base's
-    ("pkg/errors.py", "class Base:\n    def __init__(self, a):\n        pass\n\n\nclass FileError(Base):\n    pass\n",
-     "class FileError(Base):\n    ..."),
-    ("pkg/store.js", "/** A keyed store. */\nexport class FileError {\n  constructor(name, options) {\n"
-     "    this.name = name;\n  }\n  get(key) { return key; }\n}\n",
-     "/** A keyed store. */\nclass FileError {\n    constructor(name, options) { ... }\n}"),
-])
-def test_a_class_shows_its_own_constructor(tmp_path, path, source, shown):
-    (tmp_path / path).parent.mkdir(parents=True)
-    (tmp_path / path).write_text(source)
-    idx = WorkspaceIndex([tmp_path])
-    idx.build()
-    current = "pkg/main" + Path(path).suffix
-    [got] = retrieval.definitions(idx, ["FileError" if "FileError" in source else "Plain"], current)
-    assert got.text == shown
-
-
 def test_only_top_level_imports_come_back():
     # lines that begin like an import but are not one, an import inside a function, and one inside a
     # string stay out

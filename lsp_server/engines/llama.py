@@ -6,8 +6,8 @@ llama.cpp's abort callback to the request's stop flag, so even a long prefill st
 one graph step when a request is cancelled or superseded.
 
 llama.cpp calls that callback on every node of every graph, thousands of times per token. A
-Python callback takes the GIL each time and slows the server's own thread down (measured: the
-server's first line took about 1.2x the raw engine's). So the flag lives in a byte, written when a
+Python callback takes the GIL each time, competing with the server's other threads (measured by
+bench/abort_check.py: 3.5% slower while another Python thread works). So the flag lives in a byte, written when a
 StopFlag is set, and the callback is C code that reads it: libc's strlen over [flag, NUL] returns
 0 or 1, exactly the bool the callback must return. The engine checks this at start and falls back
 to the Python callback if it does not hold (and for plain threading.Events, which cannot notify).

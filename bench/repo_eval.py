@@ -25,7 +25,8 @@ other files given as open documents (`similar`) are 3 to 5 files the holed file 
 imported by, else files of its folder.
 
 Each configuration (`prefix`, `suffix`, `crossfile`, `nousages` (`all` without callers' lines),
-`noimports` (`all` without the file's imports cut off by the window), `all`, `local` (`all` without
+`noimports` (`all` without the file's imports cut off by the window), `nofilecalls` (`all` without
+the lines of the holed file outside the prompt that call the function at the cursor), `all`, `local` (`all` without
 other files: suffix, scope headers, imports, file path), `gated` (`all`, with other files only
 inside a call of a function another workspace file defines, `context.selective = "call"`), `callee`
 (there, that function's definition and callers only); `header` and `scoped` (the bare prefix plus
@@ -138,6 +139,8 @@ def configs() -> dict[str, assemble.ContextConfig]:
             "gated": assemble.ContextConfig(selective="call"), "callee": assemble.ContextConfig(selective="callee"),
             "header": header, "scoped": scoped, "suffix10": suffix, "all10": assemble.ContextConfig(),
             "nosuffix": assemble.ContextConfig(suffix=False),
+            "nofilecalls": assemble.ContextConfig(file_calls=False),
+            "filecallsimilar": assemble.ContextConfig(file_calls_rank="similar"),
             "gatednosuffix": assemble.ContextConfig(suffix=False, selective="call")}
 
 
@@ -354,6 +357,7 @@ class Hole:
     indent: int = 0  # block holes: the body's indentation (where block_end stops)
     callee: str = ""  # api holes: the called name, and a file that defines it
     defined_in: str = ""
+    call_start: int = -1  # api and call holes: where the call expression starts (its first name)
 
     @property
     def id(self) -> str:
@@ -571,11 +575,11 @@ def api_holes(ws: Workspace, rel: str, src: SourceFile) -> list[Hole]:
         truth = src.text[start:end].rstrip()
         if len(truth.strip()) < 2:
             continue  # the arguments start on the next line
-        where = dict(callee=target, defined_in=min(d.path for d in defined))
-        holes.append(Hole("api", rel, start, start + len(truth), truth, **where))
         # CrossCodeEval's cut: from the first cross-file name (`utils.f(` from `utils`), so the name is
         # part of what the model must write
         first = src.char((caps["object"] if obj else caps["callee"])[0].start_byte)
+        where = dict(callee=target, defined_in=min(d.path for d in defined), call_start=first)
+        holes.append(Hole("api", rel, start, start + len(truth), truth, **where))
         holes.append(Hole("call", rel, first, start + len(truth), src.text[first:start] + truth, **where))
     return holes
 
@@ -707,6 +711,16 @@ def pct(values: list[float], q: float) -> float | None:
 # ---- the model
 
 
+def call_elsewhere(texts: dict[str, str], hole: Hole) -> bool | None:
+    """Api and call holes: whether the whole call (`utils.f(a, b)`, up to the line's end) is written
+    somewhere else in the repository's files too. None for other kinds. Where it is not, no
+    retrieval can show the answer: the split says how much of a score retrieval could move."""
+    if hole.call_start < 0:
+        return None
+    call = texts[hole.path][hole.call_start: hole.end]
+    return sum(text.count(call) for text in texts.values()) > 1  # the hole's own line is one
+
+
 def pick_for_model(holes: list[Hole], n: int | dict[str, int], seed: int) -> set[str]:
     """A seeded subsample of holes, stratified by kind.
 
@@ -769,6 +783,8 @@ def evaluate(ws: Workspace, holes: list[Hole], args: argparse.Namespace, engine,
         for name, b in built.items():
             records.append({"id": hole.id, "kind": hole.kind, "config": name, "context_ms": b.context_ms,
                             "prompt_tokens": b.prompt_tokens, "sources": b.sources})
+            if hole.call_start >= 0:
+                records[-1]["call_elsewhere"] = call_elsewhere(ws.texts, hole)
             if b.prompt is not None:
                 kept[(name, hole.id)] = (hole, b.prompt)
     if engine is None:
@@ -834,6 +850,19 @@ def summarize(records: list[dict], cfg_names: list[str]) -> dict:
             timed = [r["model_ms"] for r in ran if "model_ms" in r]  # not those answered by an identical prompt
             if timed:
                 out[name][kind]["model_ms_mean"] = round(statistics.mean(timed), 1)
+            if kind in ("api", "call") and rows and "call_elsewhere" in rows[0]:
+                out[name][kind]["call_elsewhere"] = split_elsewhere(rows, ran)
+    return out
+
+
+def split_elsewhere(rows: list[dict], ran: list[dict]) -> dict:
+    """Api and call holes: how many have their whole call written elsewhere in the repository, and the
+    exact match of the model runs on those (`yes`) and on the rest (`no`)."""
+    out: dict[str, object] = {"share": round(sum(r["call_elsewhere"] for r in rows) / len(rows), 3)}
+    for label, flag in (("yes", True), ("no", False)):
+        part = [r for r in ran if r["call_elsewhere"] is flag]
+        out[label] = {"model_n": len(part), "exact_match": round(statistics.mean(r["exact_match"] for r in part), 3)
+                      if part else None}
     return out
 
 

@@ -34,6 +34,9 @@ class ContextConfig:
     edits: bool = True
     scopes: bool = True
     imports: bool = True  # with `scopes`: the file's imports when the prefix window cut them off
+    # with `scopes`: in a call's arguments, how this file calls that function where the prompt does not show
+    file_calls: bool = True
+    file_calls_rank: str = "near"  # "near": the nearest lines; "similar": those most like the cursor's lines
     path_header: bool = True  # name the current file (and the repository) in the prompt
     # Cross-file snippets (definitions, usages, similar code) only inside the argument list of a call
     # of a function another workspace file defines; "callee" shows that function's definition alone.
@@ -72,8 +75,10 @@ class Block:
 
 
 def gather(cfg: ContextConfig, src: Sources, text: str, offset: int, path: str, window_start: int,
-           count_tokens: Callable[[str], int]) -> list[Snippet]:
-    """Run the enabled sources (time-boxed), dedupe, and keep what fits the token budget by priority."""
+           count_tokens: Callable[[str], int], visible_end: int | None = None) -> list[Snippet]:
+    """Run the enabled sources (time-boxed), dedupe, and keep what fits the token budget by priority.
+    The prompt shows `text[window_start:visible_end]` (`visible_end`: where the suffix it shows ends;
+    by default the cursor)."""
     deadline = time.perf_counter() + cfg.time_box_ms / 1000
     prefix = text[:offset]
     found: list[Snippet] = []
@@ -81,8 +86,12 @@ def gather(cfg: ContextConfig, src: Sources, text: str, offset: int, path: str, 
     callee = retrieval.open_call(prefix)
     crossfile = cfg.selective == "off" or workspace_callee(src, prefix, path) is not None
     near = [callee] if cfg.selective == "callee" else retrieval.symbols_near(prefix)
-    if cfg.scopes and window_start > 0:
-        steps.append(lambda: retrieval.scopes(src.tree, text, offset, window_start, imports=cfg.imports))
+    end = offset if visible_end is None else visible_end
+    if cfg.scopes and (window_start > 0 or (cfg.file_calls and callee)):
+        steps.append(lambda: retrieval.scopes(
+            src.tree if window_start > 0 else None, text, offset, window_start, imports=cfg.imports,
+            calls=retrieval.calls_here(text, callee, window_start, end, offset, rank=cfg.file_calls_rank)
+            if cfg.file_calls else None))
     if cfg.definitions and src.index is not None and crossfile:
         steps.append(lambda: retrieval.definitions(src.index, near, path))
     if cfg.usages and src.index is not None and crossfile:
@@ -160,7 +169,8 @@ def build(template: prompts.Template, text: str, offset: int, path: str, languag
     row = prefix.count("\n")
     symbols = frozenset(retrieval.symbols_near(prefix))
     if block is None or block.anchor != start or _stale(block, cfg, src, symbols, row, path, prefix):
-        snippets = gather(cfg, src, text, offset, path, start, count_tokens)
+        shown = len(prompts.cut_suffix(suffix, opts)) if (cfg.suffix and template.fim) else 0
+        snippets = gather(cfg, src, text, offset, path, start, count_tokens, visible_end=offset + shown)
         block = Block(start, snippets, symbols, time.monotonic(), row, workspace_callee(src, prefix, path))
     outer, inner = render(template, block.snippets, path, src.repo_name, language_id, cfg.path_header)
     # The document itself may hold a key too: what the model sees of it is redacted like every snippet.

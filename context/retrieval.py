@@ -11,7 +11,8 @@ suggestion. Sources:
 - `similar`: the most similar code windows of other open or recently edited files
   (Jaccard similarity of identifier sets, as Copilot does with neighbouring tabs);
 - `scopes`: what the prefix window cut off that the code below it rests on: the file's imports (the
-  names it can call) and the headers of the enclosing class/function;
+  names it can call), the lines of this file outside the prompt that call the function whose
+  arguments the cursor is in (`calls_here`), and the headers of the enclosing class/function;
 - recent edits live in `context.edits`.
 """
 
@@ -158,12 +159,14 @@ def _shared_dirs(path: str, current_path: str) -> int:
 
 
 OPENERS, CLOSERS = "([{", ")]}"
+DEFINITION = re.compile(r"(?:^|[^A-Za-z0-9_.])(?:def|function|func|fn|class)\s+$")
 
 
 def open_call(prefix: str, reach: int = 400) -> str | None:
     """The name of the innermost call whose argument list the cursor is in (`a.b(x, <CURSOR>` -> "b"),
-    looking back at most `reach` characters; None outside any call. Brackets inside strings on
-    the way back can mislead it: the worst that costs is a snippet that does not help."""
+    looking back at most `reach` characters; None outside any call and in a definition's parameters.
+    Brackets inside strings on the way back can mislead it: the worst that costs is a snippet that
+    does not help."""
     depth = 0
     tail = prefix[-reach:]
     for i in range(len(tail) - 1, -1, -1):
@@ -177,7 +180,9 @@ def open_call(prefix: str, reach: int = 400) -> str | None:
             if c != "(":
                 return None
             m = re.search(r"([A-Za-z_][A-Za-z0-9_]*)\s?$", tail[:i])
-            return m.group(1) if m and not keyword.iskeyword(m.group(1)) else None
+            if not m or keyword.iskeyword(m.group(1)) or DEFINITION.search(tail[:m.start()]):
+                return None  # `def f(`: a parameter list, not a call
+            return m.group(1)
     return None
 
 
@@ -314,11 +319,64 @@ def imports_above(tree, data: bytes, window_byte: int, most_chars: int = 600) ->
     return kept[::-1]
 
 
-def scopes(tree, text: str, offset: int, window_start: int, imports: bool = True) -> list[Snippet]:
-    """What the window cut off above the cursor: the file's imports (`imports`), then the header
-    lines of the definitions enclosing the cursor that start before the prompt window."""
-    if tree is None:
+def calls_here(text: str, name: str | None, window_start: int, visible_end: int, offset: int,
+               limit: int = 3, reach: int = 60_000, rank: str = "near") -> list[str]:
+    """Lines of this document outside the prompt (above `window_start`, or from `visible_end` on) that
+    call `name`, the `limit` nearest the cursor (`rank="near"`) or those sharing most identifiers with
+    the cursor's last three lines (`"similar"`), in file order: how this file itself passes that
+    function's arguments where the model cannot see it. Comment lines, definitions and lines over
+    MAX_CALL_LINE characters are left out, and a line the prompt already shows is not repeated. Only
+    `reach` characters on either side are searched (about 2 ms per 100 KB, and this runs in the time box)."""
+    if not name or name in COMMON:
         return []
+    call = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}\s?\(")
+    shown = {ln.strip() for ln in text[window_start:visible_end].split("\n")}
+    above_end = text.rfind("\n", 0, window_start) + 1  # whole lines only: a cut line is partly shown
+    below = visible_end
+    if below > 0 and text[below - 1] != "\n":
+        below = text.find("\n", below) + 1 or len(text)
+    row = text.count("\n", 0, offset)
+    found: dict[str, tuple[int, str]] = {}  # stripped line -> (row, line)
+    at, at_row = 0, 0  # rows counted as the matches come, in file order: one pass over the text
+    for start, end in ((max(0, above_end - reach), above_end), (below, min(len(text), below + reach))):
+        for m in call.finditer(text, start, end):
+            line_start = text.rfind("\n", 0, m.start()) + 1
+            at_row += text.count("\n", at, line_start)
+            at = line_start
+            line_end = text.find("\n", m.start())
+            line = text[line_start: line_end if line_end >= 0 else len(text)].rstrip()
+            body = line.strip()
+            if (len(line) > MAX_CALL_LINE or body.startswith(COMMENT_STARTS) or body.startswith(DEFINES)
+                    or body in shown or body in found):
+                continue
+            found[body] = (at_row, line)
+    if rank == "similar":  # most identifiers in common with the cursor's line and the two above it, then nearest
+        q_from = offset
+        for _ in range(3):
+            q_from = text.rfind("\n", 0, q_from) if q_from > 0 else -1
+        q = _tokens(text[q_from + 1: offset])
+
+        def score(rl: tuple[int, str]) -> tuple[float, int]:
+            t = _tokens(rl[1])
+            return -len(q & t) / (len(q | t) or 1), abs(rl[0] - row)
+
+        nearest = sorted(found.values(), key=score)[:limit]
+    else:
+        nearest = sorted(found.values(), key=lambda rl: abs(rl[0] - row))[:limit]
+    return [line for _, line in sorted(nearest)]
+
+
+MAX_CALL_LINE = 160
+COMMENT_STARTS = ("#", "//", "--", "*", "/*")
+DEFINES = ("def ", "async def ", "class ", "function ", "func ", "fn ", "pub fn ")
+
+
+def scopes(tree, text: str, offset: int, window_start: int, imports: bool = True,
+           calls: list[str] | None = None) -> list[Snippet]:
+    """What the window cut off: the file's imports (`imports`), the lines of `calls_here` (`calls`),
+    then the header lines of the definitions enclosing the cursor that start before the prompt window."""
+    if tree is None:
+        return [Snippet("scopes", "", redact("\n".join(calls)))] if calls else []
     prefix = text[:offset]
     line = prefix[prefix.rfind("\n") + 1:]
     cursor_indent = len(line) - len(line.lstrip()) if line.strip() else len(line)
@@ -340,4 +398,5 @@ def scopes(tree, text: str, offset: int, window_start: int, imports: bool = True
     head = imports_above(tree, data, window_byte) if imports else []
     if head:
         head.append("")  # a blank line between the imports and the code, as in the file
-    return [Snippet("scopes", "", redact("\n".join(head + headers)))] if head or headers else []
+    body = head + (calls or []) + headers
+    return [Snippet("scopes", "", redact("\n".join(body)))] if body else []

@@ -292,3 +292,25 @@ def test_a_prompt_already_run_is_answered_from_that_run(repo_eval, py_ws):
             assert "same_prompt_as" not in by["gated", h.id] and by["all", h.id]["same_prompt_as"] == "gated"
     line_copies = [by["gated", h.id].get("same_prompt_as") for h in holes if h.kind == "line"]
     assert line_copies.count("local") >= len(line_copies) - 1 and line_copies
+
+
+def test_call_elsewhere_says_whether_the_whole_call_is_written_in_another_place(repo_eval, py_ws):
+    holes = [h for h in repo_eval.cut_holes(py_ws, {**CUT, "call": 20}, seed=0) if h.kind in ("api", "call")]
+    assert holes and all(repo_eval.call_elsewhere(py_ws.texts, h) is False for h in holes)  # each call once
+    texts = {**py_ws.texts, "pkg/other.py": "from pkg.util import Meter\nm = Meter(\"cm\")\nn = scale(item, 9)\n"}
+    meter = {h.kind: repo_eval.call_elsewhere(texts, h) for h in holes if h.callee == "Meter"}
+    assert meter == {"api": True, "call": True}  # `Meter("cm")` is written in other.py too
+    scale = {repo_eval.call_elsewhere(texts, h) for h in holes if h.truth.startswith(("item", "scale(item"))}
+    assert scale == {False}  # the same function with other arguments does not count
+    line = next(h for h in repo_eval.cut_holes(py_ws, CUT, seed=0) if h.kind == "line")
+    assert repo_eval.call_elsewhere(texts, line) is None
+
+
+def test_summary_splits_api_holes_by_call_elsewhere(repo_eval):
+    def row(i, elsewhere, em):
+        return {"id": i, "kind": "api", "config": "all", "context_ms": 1.0, "prompt_tokens": 5, "sources": [],
+                "call_elsewhere": elsewhere, "exact_match": em, "edit_similarity": 1.0}
+    records = [row("a", True, True), row("b", True, False), row("c", False, False), row("d", False, False)]
+    records.append({k: v for k, v in row("e", False, False).items() if k not in ("exact_match", "edit_similarity")})
+    got = repo_eval.summarize(records, ["all"])["all"]["api"]["call_elsewhere"]
+    assert got == {"share": 0.4, "yes": {"model_n": 2, "exact_match": 0.5}, "no": {"model_n": 2, "exact_match": 0.0}}

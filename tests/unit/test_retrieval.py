@@ -222,6 +222,12 @@ def test_prefix_only_config_has_no_context_and_no_suffix(index):
     ("if (a and <CURSOR>", None),  # a parenthesised expression, no call
     ("x = f(1) + <CURSOR>", None),  # the call is closed
     ("print(\"(\", <CURSOR>", None),  # a bracket in a string misleads it: no snippet rather than a wrong one
+    ("    def make(self, vars=N<CURSOR>", None),  # a definition's parameters: no call
+    ("async def make(\n    a,\n    <CURSOR>", None),
+    ("function make(a, <CURSOR>", None),
+    ("class Point(Base, <CURSOR>", None),
+    ("undef(<CURSOR>", "undef"),  # a name that ends like a keyword is still a call
+    ("self.define(<CURSOR>", "define"),
 ])
 def test_open_call(marked, expected):
     assert retrieval.open_call(marked.split("<CURSOR>")[0]) == expected
@@ -383,3 +389,68 @@ def test_definitions_resolve_imports_and_cap_ambiguous_names(tmp_path):
     assert [s.path for s in gets][2:] == ["pkg/auth.py", "pkg/legacy.py"]
     assert retrieval.imported_from([".auth:basic", "./lib/util.js:get", "../core/index:run", "os"]) == {
         "basic": "auth", "get": "util", "run": "core"}
+
+
+FAR = "# filler\n" * 40
+CALLS_HERE = [
+    # (document with <CURSOR>, and <W> </W> around what the prompt shows; name; lines expected)
+    # above the window and below the suffix the prompt shows, returned in file order
+    ("opt = Option(['--a'], exists=True)\n" + FAR + "<W>x = Option(<CURSOR>\n</W>" + FAR +
+     "y = Option(['--b'], nargs=2)\n", "Option",
+     ["opt = Option(['--a'], exists=True)", "y = Option(['--b'], nargs=2)"]),
+    # a line the prompt shows is not repeated; a definition, a comment and another name's call are not calls
+    ("def Option(name):\n# Option(old)\nz = Optional(1)\n" + FAR + "<W>a = Option('v')\nx = Option(<CURSOR>\n</W>"
+     + FAR + "    a = Option('v')\n", "Option", []),
+    # the nearest three, in file order; indentation kept
+    ("".join(f"    f(arg{i})\n" for i in range(6)) + FAR + "<W>    f(<CURSOR></W>", "f",
+     ["    f(arg3)", "    f(arg4)", "    f(arg5)"]),
+    # a line the window or the shown suffix cuts in two is partly shown: not offered
+    ("f(cut_ab<W>ove)\nf(<CURSOR>)\nf(cut_be</W>low)\n" + FAR + "f(far)\n", "f", ["f(far)"]),
+    # names everyone calls and no call at all give nothing
+    ("print('x')\n" + FAR + "<W>print(<CURSOR></W>", "print", []),
+    ("x = 1\n<W>y = <CURSOR></W>", None, []),
+]
+
+
+@pytest.mark.parametrize("marked,name,want", CALLS_HERE)
+def test_calls_here_are_this_files_calls_the_prompt_does_not_show(marked, name, want):
+    plain = marked.replace("<W>", "").replace("</W>", "")
+    window_start = marked.index("<W>")
+    visible_end = marked.replace("<W>", "").replace("<CURSOR>", "").index("</W>")
+    offset = plain.index("<CURSOR>")
+    text = plain.replace("<CURSOR>", "")
+    assert retrieval.calls_here(text, name, window_start, visible_end, offset) == want
+
+
+def test_calls_here_reach_the_prompt_between_imports_and_scope_headers():
+    # a long test file: how it calls `Option` far above, and below the suffix the prompt shows
+    head = ("import click\n\n\nclass TestOptions:\n    def test_first(self):\n"
+            "        click.Option(['--a'], exists=True)\n")
+    body = "".join(f"        v{i} = {i}\n" for i in range(200))
+    tail = "\n    def test_last(self):\n        click.Option(['--z'], hidden=True)\n"
+    marked = head + "\n    def test_mid(self):\n" + body + "        click.Option(<CURSOR>)\n" + body + tail
+    text, offset = marked.replace("<CURSOR>", ""), marked.index("<CURSOR>")
+    src = assemble.Sources(tree=syntax.parse("python", text), repo_name="demo")
+    t = prompt.TEMPLATES["qwen2.5-coder"]
+    opts = prompt.PromptOptions(prefix_chars=3000, prefix_keep_chars=2000)
+    p, _ = assemble.build(t, text, offset, "tests/test_options.py", "python", assemble.ContextConfig(), src, opts,
+                          count)
+    assert "scopes" in p.sources and p.prefix_start > 0
+    lines = p.text.split("<|fim_prefix|>", 1)[1].split("\n")
+    at = {ln.strip(): i for i, ln in enumerate(lines)}
+    want = ["import click", "click.Option(['--a'], exists=True)", "click.Option(['--z'], hidden=True)",
+            "class TestOptions:", "def test_mid(self):"]
+    assert [at[w] for w in want] == sorted(at[w] for w in want)
+    # switched off
+    off = assemble.ContextConfig(file_calls=False)
+    p, _ = assemble.build(t, text, offset, "tests/test_options.py", "python", off, src, opts, count)
+    assert "exists=True" not in p.text and "hidden=True" not in p.text
+
+
+def test_calls_here_ranked_by_likeness_to_the_cursors_lines():
+    text = ("post = Request('POST', post_url, data=payload)\n" + FAR + "get = Request('GET', url)\n" + FAR +
+            "payload = build()\npost_url = base + '/post'\nreq = Request(")
+    window_start = text.index("payload = build()")
+    args = (text, "Request", window_start, len(text), len(text))
+    assert retrieval.calls_here(*args, limit=1) == ["get = Request('GET', url)"]
+    assert retrieval.calls_here(*args, limit=1, rank="similar") == ["post = Request('POST', post_url, data=payload)"]

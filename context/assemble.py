@@ -168,8 +168,15 @@ def build(template: prompts.Template, text: str, offset: int, path: str, languag
     start = prompts.anchor_offset(prefix, anchor, opts)
     row = prefix.count("\n")
     symbols = frozenset(retrieval.symbols_near(prefix))
-    if block is None or block.anchor != start or _stale(block, cfg, src, symbols, row, path, prefix):
-        shown = len(prompts.cut_suffix(suffix, opts)) if (cfg.suffix and template.fim) else 0
+    shown = len(prompts.cut_suffix(suffix, opts)) if (cfg.suffix and template.fim) else 0
+
+    def file_calls() -> list[str]:
+        if not (cfg.scopes and cfg.file_calls):
+            return []
+        return retrieval.calls_here(text, retrieval.open_call(prefix), start, offset + shown, offset, limit=1,
+                                    rank=cfg.file_calls_rank)
+
+    if block is None or block.anchor != start or _stale(block, cfg, src, symbols, row, path, prefix, file_calls):
         snippets = gather(cfg, src, text, offset, path, start, count_tokens, visible_end=offset + shown)
         block = Block(start, snippets, symbols, time.monotonic(), row, workspace_callee(src, prefix, path))
     outer, inner = render(template, block.snippets, path, src.repo_name, language_id, cfg.path_header)
@@ -184,11 +191,12 @@ def build(template: prompts.Template, text: str, offset: int, path: str, languag
 
 
 def _stale(block: Block, cfg: ContextConfig, src: Sources, symbols: frozenset[str], row: int, path: str,
-           prefix: str) -> bool:
-    """A new line uses workspace symbols (or calls a function) the block lacks, and the block is
-    old enough to rebuild. Selective: the cursor is in a call of a workspace function other than
-    the one the block was built for (checked on every keystroke: that is when its definition
-    helps), or a new line has left the call the block was built for."""
+           prefix: str, file_calls: Callable[[], list[str]] = list) -> bool:
+    """A new line uses workspace symbols (or calls a function whose calls elsewhere, in other files or
+    in this one, `file_calls`) the block lacks, and the block is old enough to rebuild. Selective: the
+    cursor is in a call of a workspace function other than the one the block was built for (checked
+    on every keystroke: that is when its definition helps), or a new line has left the call the
+    block was built for."""
     if time.monotonic() - block.at < cfg.refresh_s or src.index is None:
         return False
     if cfg.selective != "off":
@@ -201,4 +209,7 @@ def _stale(block: Block, cfg: ContextConfig, src: Sources, symbols: frozenset[st
     fresh = retrieval.definitions(src.index, new, path, limit=2) if new else []
     if cfg.usages:
         fresh += retrieval.usages(src.index, retrieval.open_call(prefix), path, limit=1)
-    return any(s.text not in shown for s in fresh)
+    if any(s.text not in shown for s in fresh):
+        return True
+    scope = "\n".join(s.text for s in block.snippets if s.source == "scopes")
+    return any(redact(line) not in scope for line in file_calls())

@@ -454,3 +454,23 @@ def test_calls_here_ranked_by_likeness_to_the_cursors_lines():
     args = (text, "Request", window_start, len(text), len(text))
     assert retrieval.calls_here(*args, limit=1) == ["get = Request('GET', url)"]
     assert retrieval.calls_here(*args, limit=1, rank="similar") == ["post = Request('POST', post_url, data=payload)"]
+
+
+def test_block_is_rebuilt_on_a_new_line_calling_what_this_file_calls_out_of_sight(index):
+    t = prompt.TEMPLATES["qwen2.5-coder"]
+    cfg = assemble.ContextConfig(refresh_s=0)
+    opts = prompt.PromptOptions(prefix_chars=3000, prefix_keep_chars=2000)
+    head = "def build():\n    meter = Gauge('cm', limit=9)\n" + "".join(f"    v{i} = {i}\n" for i in range(300))
+    block, built = None, []
+    steps = ("    x = 1\n    ", "    x = 1\n    y = Gauge(", "    x = 1\n    y = Gauge('m', limit=2)\n    z = Gauge(",
+             "    x = 1\n    y = Gauge('m', limit=2)\n    z = Gauge('k')\n    w = Gauge(")
+    for typed in steps:
+        text = head + typed
+        src = assemble.Sources(index=index, tree=syntax.parse("python", text), repo_name="shop")
+        p, new = assemble.build(t, text, len(text), "shop/meters.py", "python", cfg, src, opts, count,
+                                block=block, anchor=block.anchor if block else None)
+        built.append((new is not block, "Gauge('cm', limit=9)" in p.text))
+        block = new
+    # built without it; kept on the same line (a rebuild re-reads the whole prompt); rebuilt on a new
+    # line in a call of `Gauge`, whose far call the block lacked; no rebuild when the block shows it
+    assert built == [(True, False), (False, False), (True, True), (False, True)]

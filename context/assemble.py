@@ -36,7 +36,6 @@ class ContextConfig:
     imports: bool = True  # with `scopes`: the file's imports when the prefix window cut them off
     # with `scopes`: in a call's arguments, how this file calls that function where the prompt does not show
     file_calls: bool = True
-    file_calls_rank: str = "near"  # "near": the nearest lines; "similar": those most like the cursor's lines
     path_header: bool = True  # name the current file (and the repository) in the prompt
     # Cross-file snippets (definitions, usages, similar code) only inside the argument list of a call
     # of a function another workspace file defines; "callee" shows that function's definition alone.
@@ -90,8 +89,7 @@ def gather(cfg: ContextConfig, src: Sources, text: str, offset: int, path: str, 
     if cfg.scopes and (window_start > 0 or (cfg.file_calls and callee)):
         steps.append(lambda: retrieval.scopes(
             src.tree if window_start > 0 else None, text, offset, window_start, imports=cfg.imports,
-            calls=retrieval.calls_here(text, callee, window_start, end, offset, rank=cfg.file_calls_rank)
-            if cfg.file_calls else None))
+            calls=retrieval.calls_here(text, callee, window_start, end, offset) if cfg.file_calls else None))
     if cfg.definitions and src.index is not None and crossfile:
         steps.append(lambda: retrieval.definitions(src.index, near, path))
     if cfg.usages and src.index is not None and crossfile:
@@ -173,8 +171,7 @@ def build(template: prompts.Template, text: str, offset: int, path: str, languag
     def file_calls() -> list[str]:
         if not (cfg.scopes and cfg.file_calls):
             return []
-        return retrieval.calls_here(text, retrieval.open_call(prefix), start, offset + shown, offset, limit=1,
-                                    rank=cfg.file_calls_rank)
+        return retrieval.calls_here(text, retrieval.open_call(prefix), start, offset + shown, offset, limit=1)
 
     if block is None or block.anchor != start or _stale(block, cfg, src, symbols, row, path, prefix, file_calls):
         snippets = gather(cfg, src, text, offset, path, start, count_tokens, visible_end=offset + shown)

@@ -320,10 +320,9 @@ def imports_above(tree, data: bytes, window_byte: int, most_chars: int = 600) ->
 
 
 def calls_here(text: str, name: str | None, window_start: int, visible_end: int, offset: int,
-               limit: int = 3, reach: int = 60_000, rank: str = "near") -> list[str]:
+               limit: int = 3, reach: int = 60_000) -> list[str]:
     """Lines of this document outside the prompt (above `window_start`, or from `visible_end` on) that
-    call `name`, the `limit` nearest the cursor (`rank="near"`) or those sharing most identifiers with
-    the cursor's last three lines (`"similar"`), in file order: how this file itself passes that
+    call `name`, the `limit` nearest the cursor, in file order: how this file itself passes that
     function's arguments where the model cannot see it. Comment lines, definitions and lines over
     MAX_CALL_LINE characters are left out, and a line the prompt already shows is not repeated. Only
     `reach` characters on either side are searched (about 2 ms per 100 KB, and this runs in the time box)."""
@@ -350,19 +349,9 @@ def calls_here(text: str, name: str | None, window_start: int, visible_end: int,
                     or body in shown or body in found):
                 continue
             found[body] = (at_row, line)
-    if rank == "similar":  # most identifiers in common with the cursor's line and the two above it, then nearest
-        q_from = offset
-        for _ in range(3):
-            q_from = text.rfind("\n", 0, q_from) if q_from > 0 else -1
-        q = _tokens(text[q_from + 1: offset])
-
-        def score(rl: tuple[int, str]) -> tuple[float, int]:
-            t = _tokens(rl[1])
-            return -len(q & t) / (len(q | t) or 1), abs(rl[0] - row)
-
-        nearest = sorted(found.values(), key=score)[:limit]
-    else:
-        nearest = sorted(found.values(), key=lambda rl: abs(rl[0] - row))[:limit]
+    # nearest first: ranking by identifiers shared with the cursor's lines did no better (repo_eval
+    # config `filecallsimilar`, commit c5f6b04: 75 of 200 API-call holes either way)
+    nearest = sorted(found.values(), key=lambda rl: abs(rl[0] - row))[:limit]
     return [line for _, line in sorted(nearest)]
 
 

@@ -447,15 +447,6 @@ def test_calls_here_reach_the_prompt_between_imports_and_scope_headers():
     assert "exists=True" not in p.text and "hidden=True" not in p.text
 
 
-def test_calls_here_ranked_by_likeness_to_the_cursors_lines():
-    text = ("post = Request('POST', post_url, data=payload)\n" + FAR + "get = Request('GET', url)\n" + FAR +
-            "payload = build()\npost_url = base + '/post'\nreq = Request(")
-    window_start = text.index("payload = build()")
-    args = (text, "Request", window_start, len(text), len(text))
-    assert retrieval.calls_here(*args, limit=1) == ["get = Request('GET', url)"]
-    assert retrieval.calls_here(*args, limit=1, rank="similar") == ["post = Request('POST', post_url, data=payload)"]
-
-
 def test_block_is_rebuilt_on_a_new_line_calling_what_this_file_calls_out_of_sight(index):
     t = prompt.TEMPLATES["qwen2.5-coder"]
     cfg = assemble.ContextConfig(refresh_s=0)

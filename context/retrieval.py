@@ -346,9 +346,10 @@ def calls_here(text: str, name: str | None, window_start: int, visible_end: int,
             line = text[line_start: line_end if line_end >= 0 else len(text)].rstrip()
             body = line.strip()
             if (len(line) > MAX_CALL_LINE or body.startswith(COMMENT_STARTS) or body.startswith(DEFINES)
-                    or body in shown or body in found):
+                    or body in shown):
                 continue
-            found[body] = (at_row, line)
+            if body not in found or abs(at_row - row) < abs(found[body][0] - row):  # a repeated line: the nearest
+                found[body] = (at_row, line)
     # nearest first: ranking by identifiers shared with the cursor's lines did no better (repo_eval
     # config `filecallsimilar`, commit c5f6b04: 75 of 200 API-call holes either way)
     nearest = sorted(found.values(), key=lambda rl: abs(rl[0] - row))[:limit]

@@ -404,6 +404,8 @@ CALLS_HERE = [
     # the nearest three, in file order; indentation kept
     ("".join(f"    f(arg{i})\n" for i in range(6)) + FAR + "<W>    f(<CURSOR></W>", "f",
      ["    f(arg3)", "    f(arg4)", "    f(arg5)"]),
+    # a line written twice counts once, where it is nearest
+    ("f(dup)\n" + FAR + "f(a)\nf(b)\nf(c)\n<W>x = f(<CURSOR>\n</W>    f(dup)\n", "f", ["f(b)", "f(c)", "    f(dup)"]),
     # a line the window or the shown suffix cuts in two is partly shown: not offered
     ("f(cut_ab<W>ove)\nf(<CURSOR>)\nf(cut_be</W>low)\n" + FAR + "f(far)\n", "f", ["f(far)"]),
     # names everyone calls and no call at all give nothing

@@ -779,11 +779,12 @@ def evaluate(ws: Workspace, holes: list[Hole], args: argparse.Namespace, engine,
             print(f"  context: {n}/{len(holes)} holes", flush=True)
 
     for hole, built in build_prompts(ws, holes, cfgs, template, opts, count_tokens, keep, progress):
+        elsewhere = call_elsewhere(ws.texts, hole)  # of the hole, not of a configuration
         for name, b in built.items():
             records.append({"id": hole.id, "kind": hole.kind, "config": name, "context_ms": b.context_ms,
                             "prompt_tokens": b.prompt_tokens, "sources": b.sources})
-            if hole.call_start >= 0:
-                records[-1]["call_elsewhere"] = call_elsewhere(ws.texts, hole)
+            if elsewhere is not None:
+                records[-1]["call_elsewhere"] = elsewhere
             if b.prompt is not None:
                 kept[(name, hole.id)] = (hole, b.prompt)
     if engine is None:

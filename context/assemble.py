@@ -88,7 +88,7 @@ def gather(cfg: ContextConfig, src: Sources, text: str, offset: int, path: str, 
     end = offset if visible_end is None else visible_end
     if cfg.scopes and (window_start > 0 or (cfg.file_calls and callee)):
         steps.append(lambda: retrieval.scopes(
-            src.tree if window_start > 0 else None, text, offset, window_start, imports=cfg.imports,
+            src.tree, text, offset, window_start, imports=cfg.imports,
             calls=retrieval.calls_here(text, callee, window_start, end, offset) if cfg.file_calls else None))
     if cfg.definitions and src.index is not None and crossfile:
         steps.append(lambda: retrieval.definitions(src.index, near, path))
@@ -167,13 +167,15 @@ def build(template: prompts.Template, text: str, offset: int, path: str, languag
     row = prefix.count("\n")
     symbols = frozenset(retrieval.symbols_near(prefix))
     shown = len(prompts.cut_suffix(suffix, opts)) if (cfg.suffix and template.fim) else 0
+    callee = retrieval.open_call(prefix)
 
     def file_calls() -> list[str]:
         if not (cfg.scopes and cfg.file_calls):
             return []
-        return retrieval.calls_here(text, retrieval.open_call(prefix), start, offset + shown, offset, limit=1)
+        return retrieval.calls_here(text, callee, start, offset + shown, offset, limit=1)
 
-    if block is None or block.anchor != start or _stale(block, cfg, src, symbols, row, path, prefix, file_calls):
+    if block is None or block.anchor != start or _stale(block, cfg, src, symbols, row, path, prefix, callee,
+                                                         file_calls):
         snippets = gather(cfg, src, text, offset, path, start, count_tokens, visible_end=offset + shown)
         block = Block(start, snippets, symbols, time.monotonic(), row, workspace_callee(src, prefix, path))
     outer, inner = render(template, block.snippets, path, src.repo_name, language_id, cfg.path_header)
@@ -188,7 +190,7 @@ def build(template: prompts.Template, text: str, offset: int, path: str, languag
 
 
 def _stale(block: Block, cfg: ContextConfig, src: Sources, symbols: frozenset[str], row: int, path: str,
-           prefix: str, file_calls: Callable[[], list[str]] = list) -> bool:
+           prefix: str, callee: str | None, file_calls: Callable[[], list[str]] = list) -> bool:
     """A new line uses workspace symbols (or calls a function whose calls elsewhere, in other files or
     in this one, `file_calls`) the block lacks, and the block is old enough to rebuild. Selective: the
     cursor is in a call of a workspace function other than the one the block was built for (checked
@@ -205,7 +207,7 @@ def _stale(block: Block, cfg: ContextConfig, src: Sources, symbols: frozenset[st
     new = [n for n in symbols - block.symbols if src.index.lookup(n)] if cfg.definitions else []
     fresh = retrieval.definitions(src.index, new, path, limit=2) if new else []
     if cfg.usages:
-        fresh += retrieval.usages(src.index, retrieval.open_call(prefix), path, limit=1)
+        fresh += retrieval.usages(src.index, callee, path, limit=1)
     if any(s.text not in shown for s in fresh):
         return True
     scope = "\n".join(s.text for s in block.snippets if s.source == "scopes")

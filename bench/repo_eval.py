@@ -140,7 +140,6 @@ def configs() -> dict[str, assemble.ContextConfig]:
             "header": header, "scoped": scoped, "suffix10": suffix, "all10": assemble.ContextConfig(),
             "nosuffix": assemble.ContextConfig(suffix=False),
             "nofilecalls": assemble.ContextConfig(file_calls=False),
-            "inline": assemble.ContextConfig(usages_inline=True),
             "gatednosuffix": assemble.ContextConfig(suffix=False, selective="call")}
 
 

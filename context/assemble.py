@@ -36,8 +36,6 @@ class ContextConfig:
     imports: bool = True  # with `scopes`: the file's imports when the prefix window cut them off
     # with `scopes`: in a call's arguments, how this file calls that function where the prompt does not show
     file_calls: bool = True
-    # with `scopes` and `usages`: other files' calls of that function shown among the file calls, as code
-    usages_inline: bool = False
     path_header: bool = True  # name the current file (and the repository) in the prompt
     # Cross-file snippets (definitions, usages, similar code) only inside the argument list of a call
     # of a function another workspace file defines; "callee" shows that function's definition alone.
@@ -88,23 +86,13 @@ def gather(cfg: ContextConfig, src: Sources, text: str, offset: int, path: str, 
     crossfile = cfg.selective == "off" or workspace_callee(src, prefix, path) is not None
     near = [callee] if cfg.selective == "callee" else retrieval.symbols_near(prefix)
     end = offset if visible_end is None else visible_end
-    inline = cfg.usages_inline and cfg.usages and src.index is not None and crossfile
-
-    def in_file_calls() -> list[str] | None:
-        if not cfg.file_calls:
-            return None
-        calls = retrieval.calls_here(text, callee, window_start, end, offset)
-        if inline and len(calls) < 3:
-            calls = retrieval.usage_lines(src.index, callee, path, text[window_start:end], prefix,
-                                          limit=3 - len(calls), skip=calls) + calls
-        return calls
-
     if cfg.scopes and (window_start > 0 or (cfg.file_calls and callee)):
-        steps.append(lambda: retrieval.scopes(src.tree, text, offset, window_start, imports=cfg.imports,
-                                              calls=in_file_calls()))
+        steps.append(lambda: retrieval.scopes(
+            src.tree, text, offset, window_start, imports=cfg.imports,
+            calls=retrieval.calls_here(text, callee, window_start, end, offset) if cfg.file_calls else None))
     if cfg.definitions and src.index is not None and crossfile:
         steps.append(lambda: retrieval.definitions(src.index, near, path))
-    if cfg.usages and src.index is not None and crossfile and not inline:
+    if cfg.usages and src.index is not None and crossfile:
         steps.append(lambda: retrieval.usages(src.index, callee, path))
     if cfg.edits and src.edits is not None:
         steps.append(lambda: [Snippet("edits", e.path, edits_mod.render(e))

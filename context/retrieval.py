@@ -198,26 +198,6 @@ def usages(index, name: str | None, current_path: str, limit: int = 3) -> list[S
             for i, (p, lines) in enumerate(calls[:limit])]
 
 
-def usage_lines(index, name: str | None, current_path: str, shown: str, prefix: str, limit: int = 3,
-                skip: list[str] = ()) -> list[str]:
-    """Lines of other files that call `name` (as `usages` finds them), to be shown among the current
-    file's own calls: at the cursor line's indentation, lines the prompt shows or `skip` holds left out,
-    files nearest `current_path` first, one line per file before a second."""
-    found = usages(index, name, current_path, limit=limit)
-    line = prefix[prefix.rfind("\n") + 1:]
-    indent = line[: len(line) - len(line.lstrip())]
-    seen = {ln.strip() for ln in shown.split("\n")} | {ln.strip() for ln in skip}
-    per_file = [[ln for ln in s.text.split("\n") if ln.strip() and not ln.strip().startswith(DEFINES)]
-                for s in found]
-    kept: list[str] = []
-    for depth in range(max((len(p) for p in per_file), default=0)):
-        for lines in per_file:
-            if depth < len(lines) and lines[depth].strip() not in seen and len(kept) < limit:
-                seen.add(lines[depth].strip())
-                kept.append(indent + lines[depth].strip())
-    return kept[::-1]  # the nearest file's line last, next to the cursor
-
-
 DOC_COMMENT = {"javascript": ("/** ", " */"), "javascriptreact": ("/** ", " */"), "typescript": ("/** ", " */"),
                "typescriptreact": ("/** ", " */"), "java": ("/** ", " */"), "rust": ("/// ", ""),
                "lua": ("-- ", ""), "python": ("# ", "")}

@@ -11,7 +11,7 @@ Everything stored passes through `secrets.redact`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache
 
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
@@ -46,7 +46,6 @@ class Definition:
     signature: str
     doc: str = ""
     container: str = ""  # the enclosing class (or type, for Go/Rust methods), "" at top level
-    export: str = ""  # JS/TS: "default" or "named" when a later `export default name;` / `export { name };` exports it
 
 
 @dataclass
@@ -90,7 +89,7 @@ def _query(language_id: str) -> tuple[OutlineSpec, Language, Query] | None:
     spec, lang = SPECS.get(language_id), syntax.language(language_id)
     if spec is None or lang is None:
         return None
-    return spec, lang, Query(lang, spec.definitions + spec.imports + spec.exports)
+    return spec, lang, Query(lang, spec.definitions + spec.imports)
 
 
 def outline(language_id: str, source: bytes, path: str = "") -> Outline:
@@ -105,23 +104,15 @@ def outline(language_id: str, source: bytes, path: str = "") -> Outline:
     result = Outline()
     seen: set[tuple[int, str]] = set()
     imports: dict[str, None] = {}  # an ordered set
-    exports: dict[str, str] = {}  # name -> "default" | "named", from export statements apart from the definition
     for _, caps in cursor.matches(root):
         if "module" in caps:
             _add_import(imports, caps)
-            continue
-        if "export.default" in caps or "export.named" in caps:
-            how = "default" if "export.default" in caps else "named"
-            exports.setdefault(_text(caps[f"export.{how}"][0]), how)
             continue
         definition = _match_definition(spec, caps, source, path)
         if definition is not None and (definition.line, definition.name) not in seen:
             seen.add((definition.line, definition.name))
             result.definitions.append(definition)
     result.imports = list(imports)
-    if exports:
-        result.definitions = [replace(d, export=exports[d.name]) if d.name in exports and not d.container else d
-                              for d in result.definitions]
     return result
 
 
@@ -181,8 +172,6 @@ def _signature(node: Node, caps: dict[str, list[Node]], kind: str, source: bytes
     """The header text: from the definition's start up to its body, joined onto one line."""
     start = node.start_byte
     if node.parent is not None and node.parent.type in SPEC_WRAPPERS and node.parent.named_child_count == 1:
-        start = node.parent.start_byte
-    if node.parent is not None and node.parent.type == "export_statement":  # `export` is part of the header, as `pub`
         start = node.parent.start_byte
     text = source[start:_header_end(node, caps)].decode("utf-8", "replace")
     if kind == "constant":

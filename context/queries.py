@@ -26,8 +26,6 @@ class OutlineSpec:
     scopes: frozenset[str] = frozenset()
     docstrings: bool = False  # Python: the doc is the first string in the body
     all_constants: bool = False  # constant captures are constants whatever their case
-    # names exported by a statement of their own (`export default name;`): `@export.default`, `@export.named`
-    exports: str = ""
 
 
 PYTHON = OutlineSpec(
@@ -87,15 +85,9 @@ _JS_IMPORTS = """
 _JS_SCOPES = frozenset({"function_declaration", "generator_function_declaration", "function_expression",
                         "arrow_function", "method_definition", "generator_function"})
 
-_JS_EXPORTS = """
-(program (export_statement value: (identifier) @export.default))
-(program (export_statement !source (export_clause (export_specifier name: (identifier) @export.named))))
-"""
-
 JAVASCRIPT = OutlineSpec(
     definitions=_JS_DEFINITIONS,
     imports=_JS_IMPORTS,
-    exports=_JS_EXPORTS,
     containers={"class_declaration": "name", "class": "name"},
     scopes=_JS_SCOPES,
 )
@@ -105,7 +97,6 @@ TYPESCRIPT = OutlineSpec(
     imports=_JS_IMPORTS + """
     (import_require_clause source: (string) @module)
     """,
-    exports=_JS_EXPORTS,
     containers={"class_declaration": "name", "class": "name", "abstract_class_declaration": "name",
                 "interface_declaration": "name"},
     scopes=_JS_SCOPES,

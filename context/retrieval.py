@@ -230,8 +230,6 @@ def format_definition(d) -> str:
     wrapper = CONTAINER_OPEN.get(language, "class {} {{")
     if d.container and d.kind == "method" and wrapper:
         text = wrapper.format(d.container) + "\n" + "\n".join("    " + ln for ln in text.splitlines()) + "\n}"
-    if d.export:  # exported by a statement of its own: how an import must name it
-        text += f"\nexport default {d.name};" if d.export == "default" else f"\nexport {{ {d.name} }};"
     return redact(text)
 
 

@@ -126,15 +126,6 @@ def test_imports_cut_off_by_the_window_come_back(language, head, imports):
      "impl Foo {\n    /// New.\n    pub fn new(x: i32) -> Self { ... }\n}"),
     ("a.lua", "-- Adds.\nlocal function add(a, b)\n  return a + b\nend\n", "add",
      "-- Adds.\nlocal function add(a, b) ... end"),
-    # how the file exports it: in the header, or by a statement of its own (lodash's modules)
-    ("a.js", "/** Picks. */\nfunction pickBy(o, p) {\n  return o;\n}\n\nexport default pickBy;\n", "pickBy",
-     "/** Picks. */\nfunction pickBy(o, p) { ... }\nexport default pickBy;"),
-    ("a.js", "const twice = (x) => 2 * x;\nexport { twice };\nexport { other } from './o.js';\n", "twice",
-     "const twice = (x) => { ... }\nexport { twice };"),
-    ("a.ts", "export const MAX = 3;\nexport default function make(n: number): number {\n  return n;\n}\n", "make",
-     "export default function make(n: number): number { ... }"),
-    ("a.js", "export class Shape {\n  area() { return 0; }\n}\nexport default Shape;\n", "area",
-     "class Shape {\n    area() { ... }\n}"),
 ])
 def test_definitions_are_shown_in_their_own_language(path, source, name, shown):
     # a method sits in its class in the file's syntax, the doc is a comment of that language, the

@@ -66,6 +66,7 @@ import dataclasses
 import json
 import os
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -637,6 +638,7 @@ class Built:
     context_ms: float
     prompt_tokens: int
     sources: list[str]  # the sources that made it into the prompt
+    call_in_prompt: str | None = None  # api and call holes: see `call_in_prompt`
 
 
 def build_prompts(ws: Workspace, holes: list[Hole], cfgs: dict[str, assemble.ContextConfig],
@@ -671,7 +673,8 @@ def build_prompts(ws: Workspace, holes: list[Hole], cfgs: dict[str, assemble.Con
                 ms = (time.perf_counter() - t0) * 1000
                 anchors[(name, hole.path)] = prompt.prefix_start
                 out[name] = Built(prompt if keep is None or hole.id in keep else None, ms,
-                                  count_tokens(prompt.text), prompt.sources)
+                                  count_tokens(prompt.text), prompt.sources,
+                                  call_in_prompt(ws.texts[hole.path], hole, prompt))
         if progress is not None:
             progress(n + 1)
         yield hole, out
@@ -708,6 +711,22 @@ def pct(values: list[float], q: float) -> float | None:
 
 
 # ---- the model
+
+
+QUALIFIER = re.compile(r"^(?:[A-Za-z_$][A-Za-z0-9_$]*\.)+")
+
+
+def call_in_prompt(text: str, hole: Hole, prompt: prompts.Prompt) -> str | None:
+    """Api and call holes: where the prompt shows the whole call (`f(a, b)` through the line's end, the
+    module qualifier left off: `utils.f(` may be `f(` elsewhere): in the current file's `window`, in
+    the `snippets` before it, or `absent`. None for other kinds. A model that copied every call it is
+    shown would get the first two right: what the context engine put within its reach."""
+    if hole.call_start < 0:
+        return None
+    call = QUALIFIER.sub("", text[hole.call_start: hole.end].rstrip())
+    if call in prompt.prefix:
+        return "window"
+    return "snippets" if call in prompt.text else "absent"
 
 
 def call_elsewhere(texts: dict[str, str], hole: Hole) -> bool | None:
@@ -785,6 +804,8 @@ def evaluate(ws: Workspace, holes: list[Hole], args: argparse.Namespace, engine,
                             "prompt_tokens": b.prompt_tokens, "sources": b.sources})
             if elsewhere is not None:
                 records[-1]["call_elsewhere"] = elsewhere
+            if b.call_in_prompt is not None:
+                records[-1]["call_in_prompt"] = b.call_in_prompt
             if b.prompt is not None:
                 kept[(name, hole.id)] = (hole, b.prompt)
     if engine is None:
@@ -852,6 +873,8 @@ def summarize(records: list[dict], cfg_names: list[str]) -> dict:
                 out[name][kind]["model_ms_mean"] = round(statistics.mean(timed), 1)
             if kind in ("api", "call") and rows and "call_elsewhere" in rows[0]:
                 out[name][kind]["call_elsewhere"] = split_elsewhere(rows, ran)
+            if kind in ("api", "call") and rows and "call_in_prompt" in rows[0]:
+                out[name][kind]["call_in_prompt"] = split_in_prompt(rows, ran)
     return out
 
 
@@ -862,6 +885,18 @@ def split_elsewhere(rows: list[dict], ran: list[dict]) -> dict:
     for label, flag in (("yes", True), ("no", False)):
         part = [r for r in ran if r["call_elsewhere"] is flag]
         out[label] = {"model_n": len(part), "exact_match": round(statistics.mean(r["exact_match"] for r in part), 3)
+                      if part else None}
+    return out
+
+
+def split_in_prompt(rows: list[dict], ran: list[dict]) -> dict:
+    """Api and call holes: the share whose whole call the prompt shows in the window, in the snippets,
+    or nowhere, and the exact match of the model runs on each."""
+    out: dict[str, object] = {}
+    for where in ("window", "snippets", "absent"):
+        part = [r for r in ran if r["call_in_prompt"] == where]
+        out[where] = {"share": round(sum(r["call_in_prompt"] == where for r in rows) / len(rows), 3),
+                      "model_n": len(part), "exact_match": round(statistics.mean(r["exact_match"] for r in part), 3)
                       if part else None}
     return out
 

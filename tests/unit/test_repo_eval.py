@@ -314,3 +314,32 @@ def test_summary_splits_api_holes_by_call_elsewhere(repo_eval):
     records.append({k: v for k, v in row("e", False, False).items() if k not in ("exact_match", "edit_similarity")})
     got = repo_eval.summarize(records, ["all"])["all"]["api"]["call_elsewhere"]
     assert got == {"share": 0.4, "yes": {"model_n": 2, "exact_match": 0.5}, "no": {"model_n": 2, "exact_match": 0.0}}
+
+
+def test_call_in_prompt_says_where_the_prompt_shows_the_whole_call(repo_eval):
+    text = 'import util\nm = util.Meter("cm")\n'
+    start = text.index('Meter(') + len('Meter(')
+    end = text.index("\n", start)
+    hole = repo_eval.Hole("api", "a.py", start, end, text[start:end], callee="Meter", call_start=text.index("util."))
+    line = repo_eval.Hole("line", "a.py", start, end, text[start:end])
+
+    def prompt(snippets, window):
+        return prompts.Prompt(snippets + window + '<|fim_suffix|>', "qwen2.5-coder", 0, window, "")
+
+    assert repo_eval.call_in_prompt(text, hole, prompt("", 'n = util.Meter("cm")\nm = util.Meter(')) == "window"
+    # another file's call without the module qualifier counts; the same function with other arguments does not
+    assert repo_eval.call_in_prompt(text, hole, prompt('k = Meter("cm")\n', "m = util.Meter(")) == "snippets"
+    assert repo_eval.call_in_prompt(text, hole, prompt('k = Meter("km")\n', "m = util.Meter(")) == "absent"
+    assert repo_eval.call_in_prompt(text, line, prompt("", 'Meter("cm")')) is None
+
+
+def test_summary_splits_api_holes_by_call_in_prompt(repo_eval):
+    def row(i, where, em):
+        return {"id": i, "kind": "api", "config": "all", "context_ms": 1.0, "prompt_tokens": 5, "sources": [],
+                "call_in_prompt": where, "exact_match": em, "edit_similarity": 1.0}
+    records = [row("a", "window", True), row("b", "snippets", True), row("c", "snippets", False),
+               row("d", "absent", False)]
+    got = repo_eval.summarize(records, ["all"])["all"]["api"]["call_in_prompt"]
+    assert got == {"window": {"share": 0.25, "model_n": 1, "exact_match": 1.0},
+                   "snippets": {"share": 0.5, "model_n": 2, "exact_match": 0.5},
+                   "absent": {"share": 0.25, "model_n": 1, "exact_match": 0.0}}

@@ -44,6 +44,9 @@ and records `same_prompt_as`. Output goes through the server's stop rules: the f
 line and api holes; block_end, max_lines, stop_at_suffix and repeated_lines for block holes.
 Metrics: exact match (trailing whitespace stripped; block holes compare their non-blank lines,
 right-stripped) and edit similarity = 1 - Levenshtein distance / max(len) of the same strings.
+Api and call holes are also split by where their answer is: whether the whole call is written
+anywhere else in the repository (`call_elsewhere`), and whether each configuration's prompt shows it
+(`call_in_prompt`: in the window, in the snippets, or absent).
 
 Recent edits (part of `all`) contribute nothing here: an offline hole has no edit history.
 

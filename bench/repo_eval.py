@@ -144,8 +144,6 @@ def configs() -> dict[str, assemble.ContextConfig]:
             "header": header, "scoped": scoped, "suffix10": suffix, "all10": assemble.ContextConfig(),
             "nosuffix": assemble.ContextConfig(suffix=False),
             "nofilecalls": assemble.ContextConfig(file_calls=False),
-            "filecalls1": assemble.ContextConfig(file_calls_limit=1),
-            "filecallsnear": assemble.ContextConfig(file_calls_order="near"),
             "gatednosuffix": assemble.ContextConfig(suffix=False, selective="call")}
 
 

@@ -36,8 +36,6 @@ class ContextConfig:
     imports: bool = True  # with `scopes`: the file's imports when the prefix window cut them off
     # with `scopes`: in a call's arguments, how this file calls that function where the prompt does not show
     file_calls: bool = True
-    file_calls_limit: int = 3  # how many of them, the nearest the cursor
-    file_calls_order: str = "file"  # "file": in file order; "near": the nearest last, next to the window
     path_header: bool = True  # name the current file (and the repository) in the prompt
     # Cross-file snippets (definitions, usages, similar code) only inside the argument list of a call
     # of a function another workspace file defines; "callee" shows that function's definition alone.
@@ -91,8 +89,7 @@ def gather(cfg: ContextConfig, src: Sources, text: str, offset: int, path: str, 
     if cfg.scopes and (window_start > 0 or (cfg.file_calls and callee)):
         steps.append(lambda: retrieval.scopes(
             src.tree, text, offset, window_start, imports=cfg.imports,
-            calls=retrieval.calls_here(text, callee, window_start, end, offset, limit=cfg.file_calls_limit,
-                                       order=cfg.file_calls_order) if cfg.file_calls else None))
+            calls=retrieval.calls_here(text, callee, window_start, end, offset) if cfg.file_calls else None))
     if cfg.definitions and src.index is not None and crossfile:
         steps.append(lambda: retrieval.definitions(src.index, near, path))
     if cfg.usages and src.index is not None and crossfile:

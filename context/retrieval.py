@@ -320,7 +320,7 @@ def imports_above(tree, data: bytes, window_byte: int, most_chars: int = 600) ->
 
 
 def calls_here(text: str, name: str | None, window_start: int, visible_end: int, offset: int,
-               limit: int = 3, reach: int = 60_000, order: str = "file") -> list[str]:
+               limit: int = 3, reach: int = 60_000) -> list[str]:
     """Lines of this document outside the prompt (above `window_start`, or from `visible_end` on) that
     call `name`, the `limit` nearest the cursor, in file order: how this file itself passes that
     function's arguments where the model cannot see it. Comment lines, definitions and lines over
@@ -353,8 +353,6 @@ def calls_here(text: str, name: str | None, window_start: int, visible_end: int,
     # nearest first: ranking by identifiers shared with the cursor's lines did no better (repo_eval
     # config `filecallsimilar`, commit c5f6b04: 75 of 200 API-call holes either way)
     nearest = sorted(found.values(), key=lambda rl: abs(rl[0] - row))[:limit]
-    if order == "near":
-        return [line for _, line in nearest[::-1]]
     return [line for _, line in sorted(nearest)]
 
 

@@ -113,7 +113,7 @@ PINNED: dict[str, tuple[str, str, str]] = {
 ALL = ["requests", "click", "jinja2", "flask", "rich"]
 
 KINDS = ("line", "api", "block", "call")  # new kinds go last: the seeded picks of the others stay as they were
-SNIPPET_SOURCES = ("definitions", "usages", "similar", "edits", "scopes")
+SNIPPET_SOURCES = ("definitions", "usages", "similar", "edits", "scopes", "file_calls")
 DEFAULT_CUT = {"line": 100, "api": 80, "block": 60, "call": 80}
 CONTEXT_TARGET_P95_MS = 30.0
 ASSUMED_PREFILL_TOKENS_PER_S = 40.0  # 2-core CPU, qwen2.5-coder-0.5b; replaced by the measured rate

@@ -184,7 +184,8 @@ def build(template: prompts.Template, text: str, offset: int, path: str, languag
     cut_suffix = redact(prompts.cut_suffix(suffix, opts)) if (cfg.suffix and template.fim) else ""
     rendered = outer + template.render(body, cut_suffix, inner)
     head = len(outer) + template.head_chars(body, inner)
-    sources = sorted({s.source for s in block.snippets}) + ["prefix"] + (["suffix"] if cut_suffix else [])
+    sources = sorted({s.source for s in block.snippets} | {p for s in block.snippets for p in s.parts})
+    sources += ["prefix"] + (["suffix"] if cut_suffix else [])
     return prompts.Prompt(rendered, template.name, start, body, cut_suffix, sources, head_chars=head,
                           snippets=list(block.snippets)), block
 

@@ -43,6 +43,7 @@ class Snippet:
     path: str  # workspace-relative path ("" for the current file)
     text: str
     score: float = 0.0
+    parts: tuple[str, ...] = ()  # other sources whose lines it holds: `file_calls` inside the scopes block
 
 
 FAMILIES = {"javascript": "js", "javascriptreact": "js", "typescript": "js", "typescriptreact": "js",
@@ -365,8 +366,9 @@ def scopes(tree, text: str, offset: int, window_start: int, imports: bool = True
            calls: list[str] | None = None) -> list[Snippet]:
     """What the window cut off: the file's imports (`imports`), the lines of `calls_here` (`calls`),
     then the header lines of the definitions enclosing the cursor that start before the prompt window."""
+    parts = ("file_calls",) if calls else ()
     if tree is None:
-        return [Snippet("scopes", "", redact("\n".join(calls)))] if calls else []
+        return [Snippet("scopes", "", redact("\n".join(calls)), parts=parts)] if calls else []
     prefix = text[:offset]
     line = prefix[prefix.rfind("\n") + 1:]
     cursor_indent = len(line) - len(line.lstrip()) if line.strip() else len(line)
@@ -389,4 +391,4 @@ def scopes(tree, text: str, offset: int, window_start: int, imports: bool = True
     if head:
         head.append("")  # a blank line between the imports and the code, as in the file
     body = head + (calls or []) + headers
-    return [Snippet("scopes", "", redact("\n".join(body)))] if body else []
+    return [Snippet("scopes", "", redact("\n".join(body)), parts=parts)] if body else []

@@ -48,7 +48,7 @@ def explain(path: Path, line: int, col: int, index_workspace: bool = True) -> st
     if left_out:
         out.append(f"# the indentation's last character ({left_out!r}) is left for the model to write")
     for s in prompt.snippets:
-        out.append(f"# [{s.source}] {s.path or rel}")
+        out.append(f"# [{' + '.join((s.source, *s.parts))}] {s.path or rel}")
     out.append("# " + "-" * 70)
     out.append(prompt.text)
     return "\n".join(out)

@@ -45,5 +45,5 @@ def register(server: TacitServer) -> None:
             return None
         sid, prompt = completer.last_prompt[uri]
         return {"id": sid, "template": prompt.template, "sources": prompt.sources, "prompt": prompt.text,
-                "snippets": [{"source": s.source, "path": s.path, "text": s.text}
+                "snippets": [{"source": s.source, "parts": list(s.parts), "path": s.path, "text": s.text}
                              for s in prompt.snippets]}

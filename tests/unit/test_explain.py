@@ -30,3 +30,13 @@ def test_explain_heals_the_indentation_like_the_server(tmp_path):
     out = explain(workspace(tmp_path), 6, 5, index_workspace=False)
     assert "the indentation's last character (' ') is left for the model to write" in out
     assert "def pay(order):\n   <|fim_suffix|>" in out  # three of the four spaces: the model writes the fourth
+
+
+def test_explain_marks_the_files_own_calls_inside_the_scopes_block(tmp_path):
+    checkout = workspace(tmp_path)
+    # the file calls apply_discount far below the cursor, where the prompt does not reach
+    checkout.write_text("from shop.pricing import apply_discount\n\nx = apply_discount(\n"
+                        + "".join(f"v{i} = {i}\n" for i in range(40)) + "y = apply_discount(order.total, 5)\n")
+    out = explain(checkout, 3, 20).split("\n")
+    assert "file_calls" in out[0] and "# [scopes + file_calls] shop/checkout.py" in out
+    assert "y = apply_discount(order.total, 5)" in "\n".join(out)

@@ -437,7 +437,7 @@ def test_calls_here_reach_the_prompt_between_imports_and_scope_headers():
     opts = prompt.PromptOptions(prefix_chars=3000, prefix_keep_chars=2000)
     p, _ = assemble.build(t, text, offset, "tests/test_options.py", "python", assemble.ContextConfig(), src, opts,
                           count)
-    assert "scopes" in p.sources and p.prefix_start > 0
+    assert "scopes" in p.sources and "file_calls" in p.sources and p.prefix_start > 0
     lines = p.text.split("<|fim_prefix|>", 1)[1].split("\n")
     at = {ln.strip(): i for i, ln in enumerate(lines)}
     want = ["import click", "click.Option(['--a'], exists=True)", "click.Option(['--z'], hidden=True)",
@@ -447,6 +447,7 @@ def test_calls_here_reach_the_prompt_between_imports_and_scope_headers():
     off = assemble.ContextConfig(file_calls=False)
     p, _ = assemble.build(t, text, offset, "tests/test_options.py", "python", off, src, opts, count)
     assert "exists=True" not in p.text and "hidden=True" not in p.text
+    assert "scopes" in p.sources and "file_calls" not in p.sources  # the imports and headers alone
 
 
 def test_block_is_rebuilt_on_a_new_line_calling_what_this_file_calls_out_of_sight(index):

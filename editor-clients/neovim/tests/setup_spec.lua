@@ -93,8 +93,9 @@ end)
 describe("explain_lines", function()
   it("header, sources, snippets, then the prompt", function()
     local lines = tacit.explain_lines({ id = "tacit-1", template = "qwen", sources = { "definitions", "prefix" },
-      snippets = { { source = "definitions", path = "a.py", text = "def f(): ..." } }, prompt = "x\ny" })
+      snippets = { { source = "definitions", path = "a.py", text = "def f(): ..." },
+        { source = "scopes", parts = { "file_calls" }, path = "", text = "f(1)" } }, prompt = "x\ny" })
     eq({ "Suggestion tacit-1, template qwen", "Sources: definitions, prefix", "  [definitions] a.py",
-      string.rep("-", 72), "x", "y" }, lines)
+      "  [scopes + file_calls] ", string.rep("-", 72), "x", "y" }, lines)
   end)
 end)

@@ -5,7 +5,7 @@ export interface ExplainResult {
   template: string;
   sources: string[];
   prompt: string;
-  snippets: { source: string; path?: string | null; text: string }[];
+  snippets: { source: string; parts?: string[]; path?: string | null; text: string }[];
 }
 
 /** The prompt behind the last suggestion, with what fed it listed first. */
@@ -19,7 +19,8 @@ export function renderExplain(result: ExplainResult | null | undefined, file: st
   ];
   for (const s of result.snippets) {
     const lines = s.text.split('\n').length;
-    out.push(`# [${s.source}] ${s.path || file} (${lines} line${lines === 1 ? '' : 's'})`);
+    const label = [s.source, ...(s.parts ?? [])].join(' + '); // the file's own calls ride in the scopes block
+    out.push(`# [${label}] ${s.path || file} (${lines} line${lines === 1 ? '' : 's'})`);
   }
   out.push('# ' + '-'.repeat(70), result.prompt);
   return out.join('\n');

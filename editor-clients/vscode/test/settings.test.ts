@@ -58,12 +58,14 @@ describe('renderExplain', () => {
   it('lists the sources, then the prompt', () => {
     const text = renderExplain({
       id: 'tacit-7', template: 'qwen2.5-coder', sources: ['definitions', 'scopes'], prompt: '<|fim_prefix|>def f():',
-      snippets: [{ source: 'definitions', path: 'util.py', text: 'def g():\n    pass' }],
+      snippets: [{ source: 'definitions', path: 'util.py', text: 'def g():\n    pass' },
+        { source: 'scopes', parts: ['file_calls'], path: '', text: 'g(1)' }],
     }, 'a.py');
     expect(text.split('\n')).toEqual([
       '# Prompt behind suggestion tacit-7 for a.py',
       '# template: qwen2.5-coder; sources: definitions, scopes',
       '# [definitions] util.py (2 lines)',
+      '# [scopes + file_calls] a.py (1 line)',
       '# ' + '-'.repeat(70),
       '<|fim_prefix|>def f():',
     ]);

@@ -255,7 +255,11 @@ function M.explain_lines(result)
     "Sources: " .. table.concat(result.sources or {}, ", "),
   }
   for _, snip in ipairs(result.snippets or {}) do
-    lines[#lines + 1] = ("  [%s] %s"):format(snip.source, snip.path or "")
+    local label = snip.source -- the file's own calls ride in the scopes block: `scopes + file_calls`
+    for _, part in ipairs(snip.parts or {}) do
+      label = label .. " + " .. part
+    end
+    lines[#lines + 1] = ("  [%s] %s"):format(label, snip.path or "")
   end
   lines[#lines + 1] = string.rep("-", 72)
   vim.list_extend(lines, vim.split(result.prompt or "", "\n", { plain = true }))

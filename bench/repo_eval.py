@@ -886,22 +886,22 @@ def split_elsewhere(rows: list[dict], ran: list[dict]) -> dict:
     exact match of the model runs on those (`yes`) and on the rest (`no`)."""
     out: dict[str, object] = {"share": round(sum(r["call_elsewhere"] for r in rows) / len(rows), 3)}
     for label, flag in (("yes", True), ("no", False)):
-        part = [r for r in ran if r["call_elsewhere"] is flag]
-        out[label] = {"model_n": len(part), "exact_match": round(statistics.mean(r["exact_match"] for r in part), 3)
-                      if part else None}
+        out[label] = _runs([r for r in ran if r["call_elsewhere"] is flag])
     return out
 
 
 def split_in_prompt(rows: list[dict], ran: list[dict]) -> dict:
     """Api and call holes: the share whose whole call the prompt shows in the window, in the snippets,
     or nowhere, and the exact match of the model runs on each."""
-    out: dict[str, object] = {}
-    for where in ("window", "snippets", "absent"):
-        part = [r for r in ran if r["call_in_prompt"] == where]
-        out[where] = {"share": round(sum(r["call_in_prompt"] == where for r in rows) / len(rows), 3),
-                      "model_n": len(part), "exact_match": round(statistics.mean(r["exact_match"] for r in part), 3)
-                      if part else None}
-    return out
+    return {where: {"share": round(sum(r["call_in_prompt"] == where for r in rows) / len(rows), 3),
+                    **_runs([r for r in ran if r["call_in_prompt"] == where])}
+            for where in ("window", "snippets", "absent")}
+
+
+def _runs(part: list[dict]) -> dict:
+    """How many model runs a part of the holes had, and their exact match (None without runs)."""
+    return {"model_n": len(part),
+            "exact_match": round(statistics.mean(r["exact_match"] for r in part), 3) if part else None}
 
 
 def estimate(records: list[dict]) -> dict:

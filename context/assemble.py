@@ -166,7 +166,8 @@ def build(template: prompts.Template, text: str, offset: int, path: str, languag
     start = prompts.anchor_offset(prefix, anchor, opts)
     row = prefix.count("\n")
     symbols = frozenset(retrieval.symbols_near(prefix))
-    shown = len(prompts.cut_suffix(suffix, opts)) if (cfg.suffix and template.fim) else 0
+    raw_suffix = prompts.cut_suffix(suffix, opts) if (cfg.suffix and template.fim) else ""
+    shown = len(raw_suffix)
     callee = retrieval.open_call(prefix)
 
     def file_calls() -> list[str]:
@@ -181,7 +182,7 @@ def build(template: prompts.Template, text: str, offset: int, path: str, languag
     outer, inner = render(template, block.snippets, path, src.repo_name, language_id, cfg.path_header)
     # The document itself may hold a key too: what the model sees of it is redacted like every snippet.
     body = redact(prefix[start:])
-    cut_suffix = redact(prompts.cut_suffix(suffix, opts)) if (cfg.suffix and template.fim) else ""
+    cut_suffix = redact(raw_suffix)
     rendered = outer + template.render(body, cut_suffix, inner)
     head = len(outer) + template.head_chars(body, inner)
     sources = sorted({s.source for s in block.snippets} | {p for s in block.snippets for p in s.parts})

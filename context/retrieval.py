@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from context.outline import MAX_CALL_LINE  # the bound the index keeps call lines to (`usages`)
 from context.secrets import redact
 from context.syntax import language_for_path
 
@@ -357,7 +358,6 @@ def calls_here(text: str, name: str | None, window_start: int, visible_end: int,
     return [line for _, line in sorted(nearest)]
 
 
-MAX_CALL_LINE = 160
 COMMENT_STARTS = ("#", "//", "--", "*", "/*")
 DEFINES = ("def ", "async def ", "class ", "function ", "func ", "fn ", "pub fn ")
 

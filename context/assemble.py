@@ -83,7 +83,7 @@ def gather(cfg: ContextConfig, src: Sources, text: str, offset: int, path: str, 
     found: list[Snippet] = []
     steps: list[Callable[[], list[Snippet]]] = []
     callee = retrieval.open_call(prefix)
-    crossfile = cfg.selective == "off" or workspace_callee(src, prefix, path) is not None
+    crossfile = cfg.selective == "off" or workspace_callee(src, callee, path) is not None
     near = [callee] if cfg.selective == "callee" else retrieval.symbols_near(prefix)
     end = offset if visible_end is None else visible_end
     if cfg.scopes and (window_start > 0 or (cfg.file_calls and callee)):
@@ -108,9 +108,9 @@ def gather(cfg: ContextConfig, src: Sources, text: str, offset: int, path: str, 
     return fit(found, cfg.budget_tokens, count_tokens)
 
 
-def workspace_callee(src: Sources, prefix: str, path: str) -> str | None:
-    """The function or class whose call the cursor is in, when another workspace file defines it."""
-    callee = retrieval.open_call(prefix)
+def workspace_callee(src: Sources, callee: str | None, path: str) -> str | None:
+    """`callee` (the function or class whose call the cursor is in, `retrieval.open_call`), when another
+    workspace file defines it."""
     if not callee or src.index is None:
         return None
     found = any(d.path != path and retrieval.related(d.path, path) for d in src.index.lookup(callee))
@@ -175,10 +175,10 @@ def build(template: prompts.Template, text: str, offset: int, path: str, languag
             return []
         return retrieval.calls_here(text, callee, start, offset + shown, offset, limit=1)
 
-    if block is None or block.anchor != start or _stale(block, cfg, src, symbols, row, path, prefix, callee,
+    if block is None or block.anchor != start or _stale(block, cfg, src, symbols, row, path, callee,
                                                          file_calls):
         snippets = gather(cfg, src, text, offset, path, start, count_tokens, visible_end=offset + shown)
-        block = Block(start, snippets, symbols, time.monotonic(), row, workspace_callee(src, prefix, path))
+        block = Block(start, snippets, symbols, time.monotonic(), row, workspace_callee(src, callee, path))
     outer, inner = render(template, block.snippets, path, src.repo_name, language_id, cfg.path_header)
     # The document itself may hold a key too: what the model sees of it is redacted like every snippet.
     body = redact(prefix[start:])
@@ -192,7 +192,7 @@ def build(template: prompts.Template, text: str, offset: int, path: str, languag
 
 
 def _stale(block: Block, cfg: ContextConfig, src: Sources, symbols: frozenset[str], row: int, path: str,
-           prefix: str, callee: str | None, file_calls: Callable[[], list[str]] = list) -> bool:
+           callee: str | None, file_calls: Callable[[], list[str]] = list) -> bool:
     """A new line uses workspace symbols (or calls a function whose calls elsewhere, in other files or
     in this one, `file_calls`) the block lacks, and the block is old enough to rebuild. Selective: the
     cursor is in a call of a workspace function other than the one the block was built for (checked
@@ -201,8 +201,8 @@ def _stale(block: Block, cfg: ContextConfig, src: Sources, symbols: frozenset[st
     if time.monotonic() - block.at < cfg.refresh_s or src.index is None:
         return False
     if cfg.selective != "off":
-        callee = workspace_callee(src, prefix, path)
-        return callee != block.callee and (callee is not None or row != block.row)
+        here = workspace_callee(src, callee, path)
+        return here != block.callee and (here is not None or row != block.row)
     if row == block.row:
         return False
     shown = {s.text for s in block.snippets if s.source in ("definitions", "usages")}

@@ -252,6 +252,7 @@ def summarize(run: dict, generations: list[dict], raw: dict[str, float], model: 
         "overhead_ratio": round(statistics.median(s / r for s, r in pairs), 3) if pairs else None,
         "overhead_ratio_total": round(sum(server_ms) / sum(raw_ms), 3) if raw_ms else None,
         "overhead_pairs": len(pairs),
+        "overhead_pair_ratios": sorted(round(s / r, 3) for s, r in pairs),  # the median's sample, in full
         "overhead_breakdown_p50_ms": breakdown,
         "generations": len(generations),
         "generations_stopped": sum(1 for g in generations if g["stopped"]),

@@ -38,7 +38,10 @@ for every hole. The model runs on a seeded subsample (`--holes` per configuratio
 kind), one configuration after the other, holes in file and offset order so consecutive prompts
 share their prefix in the KV cache. As in the server, a cursor after nothing but indentation has its
 prompt leave out the indentation's last character (the model writes it, and it is taken off its
-first line again: `lsp_server.pipeline.indent`). A configuration whose prompt for a hole is the same
+first line again: `lsp_server.pipeline.indent`), and a cursor inside a word (or after punctuation
+or a line's trailing space) has the prompt leave out that word, which the engine must write again
+before anything else (token healing: `lsp_server.pipeline.heal`); `prefixraw` and `allraw` are
+`prefix` and `all` without token healing, as every round before it. A configuration whose prompt for a hole is the same
 as one already run (`gated` outside calls is `local`) takes that run's suggestion (greedy decoding)
 and records `same_prompt_as`. Output goes through the server's stop rules: the first line for
 line and api holes; block_end, max_lines, stop_at_suffix and repeated_lines for block holes.
@@ -96,7 +99,7 @@ from context import assemble, syntax  # noqa: E402
 from context import prompt as prompts  # noqa: E402
 from context.index import WorkspaceIndex  # noqa: E402
 from context.workspace_files import WorkspaceFiles  # noqa: E402
-from lsp_server.pipeline import indent  # noqa: E402
+from lsp_server.pipeline import heal, indent  # noqa: E402
 from tuning.metrics import levenshtein  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -122,6 +125,7 @@ ASSUMED_PREFILL_TOKENS_PER_S = 40.0  # 2-core CPU, qwen2.5-coder-0.5b; replaced 
 # Configurations with ten lines after the cursor, where the server takes the rest of the cursor's line only
 TEN_LINES = {"suffix_lines": 10, "suffix_chars": 800}
 SHAPES = {"suffix10": TEN_LINES, "all10": TEN_LINES}
+UNHEALED = {"prefixraw", "allraw"}  # configurations whose prompts end where the cursor is (no token healing)
 
 
 def configs() -> dict[str, assemble.ContextConfig]:
@@ -144,7 +148,8 @@ def configs() -> dict[str, assemble.ContextConfig]:
             "header": header, "scoped": scoped, "suffix10": suffix, "all10": assemble.ContextConfig(),
             "nosuffix": assemble.ContextConfig(suffix=False),
             "nofilecalls": assemble.ContextConfig(file_calls=False),
-            "gatednosuffix": assemble.ContextConfig(suffix=False, selective="call")}
+            "gatednosuffix": assemble.ContextConfig(suffix=False, selective="call"),
+            "prefixraw": assemble.ContextConfig.prefix_only(), "allraw": assemble.ContextConfig()}
 
 
 # ---- fetching the pinned repositories
@@ -669,9 +674,10 @@ def build_prompts(ws: Workspace, holes: list[Hole], cfgs: dict[str, assemble.Con
                 anchor = anchors.get((name, hole.path))
                 t0 = time.perf_counter()
                 text, offset, ind = indent.cut(document, hole.start)  # as the server heals indentation
+                healed = "" if name in UNHEALED else heal.tail(text, offset)  # and words
                 prompt, _ = assemble.build(template, text, offset, hole.path, ws.language, cfg, src,
                                            dataclasses.replace(opts, **SHAPES.get(name, {})), count_tokens,
-                                           anchor=anchor)
+                                           anchor=anchor, heal=healed)
                 prompt = dataclasses.replace(prompt, indent=ind)
                 ms = (time.perf_counter() - t0) * 1000
                 anchors[(name, hole.path)] = prompt.prefix_start
@@ -767,7 +773,8 @@ def complete(engine, template: prompts.Template, prompt: prompts.Prompt, hole: H
     from lsp_server.engines.base import GenOptions
     from lsp_server.pipeline import filters
 
-    options = GenOptions(max_tokens=max_tokens, stop=list(template.stops), head_chars=prompt.head_chars)
+    options = GenOptions(max_tokens=max_tokens, stop=list(template.stops), head_chars=prompt.head_chars,
+                         heal=prompt.heal)
     pieces = engine.generate(prompt.text, options, threading.Event())
     try:
         stream = indent.strip(filters.lines(filters.stop_strings(pieces, list(template.stops))), prompt.indent)
@@ -816,7 +823,8 @@ def evaluate(ws: Workspace, holes: list[Hole], args: argparse.Namespace, engine,
     by_key = {(r["config"], r["id"]): r for r in records}
     total = len(kept)
     done = 0
-    ran: dict[tuple[str, str, str], tuple[str, str]] = {}  # (hole, prompt, indent) -> the run that answered it
+    # (hole, prompt, indent, heal) -> the run that answered it
+    ran: dict[tuple[str, str, str, str], tuple[str, str]] = {}
     for name in cfgs:  # one configuration at a time: prompts of a file in order share their prefix
         for (cfg_name, _), (hole, prompt) in sorted(kept.items(), key=lambda kv: (kv[1][0].path, kv[1][0].start)):
             if cfg_name != name:
@@ -824,13 +832,13 @@ def evaluate(ws: Workspace, holes: list[Hole], args: argparse.Namespace, engine,
             document = hole.document(ws.texts[hole.path])
             record = by_key[(name, hole.id)]
             done += 1
-            same = ran.get((hole.id, prompt.text, prompt.indent))
+            same = ran.get((hole.id, prompt.text, prompt.indent, prompt.heal))
             if same is not None:  # greedy decoding: the same prompt gives the same suggestion
                 copied = ("prediction", "truth", "exact_match", "edit_similarity")
                 record.update({k: by_key[same][k] for k in copied} | {"same_prompt_as": same[0]})
                 print(f"  model {done}/{total} [{name} {hole.kind}] same prompt as {same[0]}", flush=True)
                 continue
-            ran[(hole.id, prompt.text, prompt.indent)] = (name, hole.id)
+            ran[(hole.id, prompt.text, prompt.indent, prompt.heal)] = (name, hole.id)
             t0 = time.perf_counter()
             limit = args.block_tokens if hole.kind == "block" else args.line_tokens
             prediction = complete(engine, template, prompt, hole, document, ws.language, limit, args.block_lines)
@@ -980,6 +988,7 @@ def run_repo(name: str, args: argparse.Namespace, engine, template: prompts.Temp
         "holes_with_model_runs_per_config": summary[args.configs[0]]["all"]["model_n"],
         "model": getattr(engine, "model_path", None) and engine.model_path.name,
         "template": template.name, "prefix_chars": args.prefix_chars, "indent_healing": True,
+        "token_healing": sorted(set(args.configs) - UNHEALED),
         "api_hole": "rest of the line right after the call's opening parenthesis (the callee is visible)",
         "call_hole": "the same calls from the first name of the call expression (CrossCodeEval's cut)",
         "block_hole": f"function body after header and docstring, 2-{args.block_lines} lines, cursor at its indent",

@@ -160,8 +160,10 @@ def render(template: prompts.Template, snippets: list[Snippet], current_path: st
 
 def build(template: prompts.Template, text: str, offset: int, path: str, language_id: str,
           cfg: ContextConfig, src: Sources, opts: prompts.PromptOptions, count_tokens: Callable[[str], int],
-          block: Block | None = None, anchor: int | None = None) -> tuple[prompts.Prompt, Block]:
-    """The prompt for a cursor with context; reuses `block` while it is still valid."""
+          block: Block | None = None, anchor: int | None = None, heal: str = "") -> tuple[prompts.Prompt, Block]:
+    """The prompt for a cursor with context; reuses `block` while it is still valid. `heal`: the
+    characters before the cursor that the prompt leaves out for the engine to write again (token
+    healing); the context is chosen from the whole text before the cursor."""
     prefix, suffix = text[:offset], text[offset:]
     start = prompts.anchor_offset(prefix, anchor, opts)
     row = prefix.count("\n")
@@ -181,14 +183,14 @@ def build(template: prompts.Template, text: str, offset: int, path: str, languag
         block = Block(start, snippets, symbols, time.monotonic(), row, workspace_callee(src, callee, path))
     outer, inner = render(template, block.snippets, path, src.repo_name, language_id, cfg.path_header)
     # The document itself may hold a key too: what the model sees of it is redacted like every snippet.
-    body = redact(prefix[start:])
+    body = redact(prefix[start: len(prefix) - len(heal)])
     cut_suffix = redact(raw_suffix)
     rendered = outer + template.render(body, cut_suffix, inner)
     head = len(outer) + template.head_chars(body, inner)
     sources = sorted({s.source for s in block.snippets} | {p for s in block.snippets for p in s.parts})
     sources += ["prefix"] + (["suffix"] if cut_suffix else [])
     return prompts.Prompt(rendered, template.name, start, body, cut_suffix, sources, head_chars=head,
-                          snippets=list(block.snippets)), block
+                          heal=heal, snippets=list(block.snippets)), block
 
 
 def _stale(block: Block, cfg: ContextConfig, src: Sources, symbols: frozenset[str], row: int, path: str,

@@ -85,6 +85,7 @@ class Prompt:
     sources: list[str] = field(default_factory=list)
     head_chars: int = 0  # prompt text up to the cursor: shared with the next keystroke's prompt
     indent: str = ""  # the indentation's last character, left out of the prompt (the model writes it)
+    heal: str = ""  # the word (or punctuation) before the cursor, left out: the engine writes it again
     snippets: list = field(default_factory=list)  # the context snippets shown (`context.retrieval.Snippet`)
 
 

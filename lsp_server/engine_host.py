@@ -26,7 +26,7 @@ def settings_from(opts: Options) -> CompletionSettings:
     c = opts.completion
     return CompletionSettings(
         enabled=opts.enabled, disabled_languages=list(opts.disabled_languages), max_tokens=c.max_tokens,
-        max_lines=c.max_lines, debounce_ms=c.debounce_ms,
+        max_lines=c.max_lines, debounce_ms=c.debounce_ms, token_healing=c.token_healing,
         max_file_chars=c.max_file_chars, max_prompt_tokens=c.max_prompt_tokens, log_prompts=opts.log_prompts,
         context=ContextConfig(definitions="definitions" in opts.context.sources,
                               usages="usages" in opts.context.sources,

@@ -13,7 +13,7 @@ from .engine_host import settings_from
 from .inprocess import read_position
 from .models import load_manifest, read_settings
 from .options import Options
-from .pipeline import indent
+from .pipeline import heal, indent
 
 
 def workspace_root(path: Path) -> Path:
@@ -42,11 +42,14 @@ def explain(path: Path, line: int, col: int, index_workspace: bool = True) -> st
     src = assemble.Sources(index=index, tree=SyntaxDocument(language, text).tree, repo_name=root.name)
     settings = settings_from(Options())  # the server's default sources and prompt window
     text, offset, left_out = indent.cut(text, offset)  # as the server heals indentation
+    healed = heal.tail(text, offset) if settings.token_healing else ""  # as the embedded engine heals words
     prompt, _ = assemble.build(template, text, offset, rel, language, settings.context, src,
-                               settings.prompt, lambda s: max(1, len(s) // 4))
+                               settings.prompt, lambda s: max(1, len(s) // 4), heal=healed)
     out = [f"# prompt for {rel}:{line}:{col} (template {template.name}; sources: {', '.join(prompt.sources)})"]
     if left_out:
         out.append(f"# the indentation's last character ({left_out!r}) is left for the model to write")
+    if healed:
+        out.append(f"# token healing: {healed!r} is left out; the model's output must start with it")
     for s in prompt.snippets:
         out.append(f"# [{' + '.join((s.source, *s.parts))}] {s.path or rel}")
     out.append("# " + "-" * 70)

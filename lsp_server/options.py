@@ -42,6 +42,7 @@ class CompletionOptions:
     prefix_chars: int = 8000
     suffix_chars: int = 48
     suffix_lines: int = 0  # lines after the cursor's own line in the prompt (the rest of that line always goes in)
+    token_healing: bool = True  # the embedded engine re-writes the word before the cursor (pipeline/heal.py)
 
 
 @dataclass

@@ -54,6 +54,9 @@ class GenOptions:
     # request does not abort it; only `abort_prefill` does.
     head_chars: int = 0
     abort_prefill: threading.Event | None = None
+    # Token healing (`lsp_server.pipeline.heal`): text the prompt left out at the cursor. The output must
+    # start with it and the engine yields only what follows it. Only engines with `heals` get one.
+    heal: str = ""
 
 
 @dataclass
@@ -90,6 +93,7 @@ class Engine(Protocol):
     name: str
     family: str | None
     last_stats: EngineStats
+    heals: bool  # can force its output to start with GenOptions.heal
 
     def generate(self, prompt: str, options: GenOptions, stop_flag: threading.Event) -> Iterator[str]:
         """Yield generated text pieces until done, a stop string, max_tokens or `stop_flag`."""

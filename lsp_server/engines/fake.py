@@ -16,13 +16,15 @@ class FakeEngine:
     name = "fake"
 
     def __init__(self, outputs: list[list[str] | str] | None = None, delay: float = 0.0,
-                 family: str | None = "qwen2.5-coder") -> None:
+                 family: str | None = "qwen2.5-coder", heals: bool = False) -> None:
         self.outputs: queue.Queue[list[str] | str] = queue.Queue()
         for out in outputs or []:
             self.outputs.put(out)
         self.delay = delay
         self.family = family
+        self.heals = heals  # scripts then hold the healed text too, which is checked and not yielded
         self.prompts: list[str] = []
+        self.options: list[GenOptions] = []
         self.last_stats = EngineStats()
         self.stopped = 0
 
@@ -32,11 +34,14 @@ class FakeEngine:
 
     def generate(self, prompt: str, options: GenOptions, stop_flag: threading.Event) -> Iterator[str]:
         self.prompts.append(prompt)
+        self.options.append(options)
         try:
             output = self.outputs.get_nowait()
         except queue.Empty:
             output = []
         pieces = list(output)  # a list of pieces, or a string: one piece per character
+        if options.heal:
+            pieces = _healed(pieces, options.heal, self.heals)
         self.last_stats = EngineStats(prompt_tokens=self.count_tokens(prompt))
         emitted = 0
         for n, piece in enumerate(pieces):
@@ -59,3 +64,19 @@ class FakeEngine:
 
     def close(self) -> None:
         pass
+
+
+def _healed(pieces: list[str], heal: str, heals: bool) -> list[str]:
+    """The pieces after the healed text they must start with (as a healing engine writes them)."""
+    if not heals:
+        raise ValueError("GenOptions.heal given to an engine that does not heal")
+    text = "".join(pieces)
+    if not text.startswith(heal):
+        raise ValueError(f"a scripted output {text[:40]!r} that does not start with the healed {heal!r}")
+    out, left = [], len(heal)
+    for piece in pieces:
+        cut = min(left, len(piece))
+        left -= cut
+        if piece[cut:]:
+            out.append(piece[cut:])
+    return out

@@ -22,13 +22,14 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import EngineError, ModelError
 from ..models import check_gguf
+from . import constrain
 from .base import EngineStats, GenOptions, StopFlag
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class LlamaEngine:
     """Generates with a local GGUF model, one generation at a time."""
 
     name = "llama.cpp"
+    heals = True  # honours GenOptions.heal (token healing)
     PREFILL_CHUNK = 256  # prompt tokens per llama_decode call in the durable prefill
 
     def __init__(self, model_path: Path, n_ctx: int = 4096, n_threads: int | None = None,
@@ -60,6 +62,11 @@ class LlamaEngine:
         self.architecture = self.llm.metadata.get("general.architecture", "")
         self.family = family or self._detect_family()
         self._vocab = llama_cpp.llama_model_get_vocab(self.llm._model.model)
+        # every token's text, indexed for healing: built beside the first requests (about 1 s for 150k tokens)
+        self._pieces: constrain.Pieces | None = None
+        self._pieces_ready = threading.Thread(target=self._vocabulary, name="tacit-vocabulary", daemon=True)
+        self._pieces_lock = threading.Lock()
+        self._pieces_ready.start()
         self.last_stats = EngineStats()
         self._lock = threading.Lock()
         self._adapter = None  # the llama_adapter_lora applied to the context, if any
@@ -167,44 +174,94 @@ class LlamaEngine:
     def _decode(self, tokens: list[int], options: GenOptions, stop_flag: threading.Event,
                 stats: EngineStats, t0: float) -> Iterator[str]:
         llm = self.llm
-        eos = llm.token_eos()
         decoder = _Utf8Decoder(llm)
         self._watch(stop_flag)
-        logprob_sum = 0.0
-        emitted = 0  # characters yielded so far
-        gen = llm.generate(tokens, temp=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0)
         try:
-            for token in gen:
-                if stop_flag.is_set():
+            if options.heal:
+                healed = yield from self._heal(tokens, options.heal.encode("utf-8"), stop_flag, stats, t0, decoder)
+                if healed is None or stats.generated_tokens >= options.max_tokens:
                     return
-                if token == eos or self._llama_cpp.llama_vocab_is_eog(self._vocab, token):
-                    return
-                stats.generated_tokens += 1
-                if stats.generated_tokens == 1:
-                    stats.first_token_ms = (time.perf_counter() - t0) * 1000
-                logprob = self._logprob(token)
-                logprob_sum += logprob
-                stats.mean_logprob = logprob_sum / stats.generated_tokens
-                stats.token_logprobs.append((emitted, logprob))
-                piece = decoder.push(token)
-                if piece:
-                    emitted += len(piece)
-                    yield piece
-                if stats.generated_tokens >= options.max_tokens:
-                    return
+                tokens = healed
+            gen = llm.generate(tokens, temp=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0)
+            try:
+                for token in gen:
+                    if stop_flag.is_set() or self._is_end(token):
+                        return
+                    piece = self._count(token, decoder, decoder.push(token), stats, t0)
+                    if piece:
+                        yield piece
+                    if stats.generated_tokens >= options.max_tokens:
+                        return
+            finally:
+                with contextlib.suppress(Exception):
+                    gen.close()
         except RuntimeError as exc:
             if stop_flag.is_set():  # llama_decode was aborted by our callback
                 return
             raise EngineError(f"llama.cpp failed while generating: {exc}") from exc
-        finally:
-            with contextlib.suppress(Exception):
-                gen.close()
+
+    def _heal(self, tokens: list[int], rest: bytes, stop_flag: threading.Event, stats: EngineStats, t0: float,
+              decoder: _Utf8Decoder) -> Generator[str, None, list[int] | None]:
+        """Read the prompt, then write `rest` (what the prompt left out before the cursor) again with
+        tokens that agree with it, yielding only the text past it. Returns the prompt and the tokens
+        written (all evaluated: generation goes on from the cache), or None when stopped."""
+        llm = self.llm
+        pieces = self._vocabulary()
+        llm.n_tokens = min(self.cached_prefix(tokens), len(tokens) - 1)  # re-read one token at least: its logits
+        llm.eval(tokens[llm.n_tokens:])
+        tokens = list(tokens)
+        while rest:
+            if stop_flag.is_set():
+                return None
+            choice = pieces.choose(self._logits(), rest)
+            if choice is None:  # no token agrees (a vocabulary without single bytes): read it as prompt
+                more = llm.tokenize(rest, add_bos=False, special=False)
+                llm.eval(more)
+                return tokens + more
+            token, rest, past = choice
+            piece = self._count(token, decoder, decoder.push_bytes(past), stats, t0)
+            if piece:
+                yield piece
+            tokens.append(token)
+            llm.eval([token])
+        return tokens
+
+    def _vocabulary(self) -> constrain.Pieces:
+        """Every token's text, indexed for healing (built once)."""
+        with self._pieces_lock:
+            if self._pieces is None:
+                llama_cpp = self._llama_cpp
+                buf = ctypes.create_string_buffer(256)
+                texts = []
+                for token in range(self.llm.n_vocab()):
+                    n = llama_cpp.llama_token_to_piece(self._vocab, token, buf, len(buf), 0, False)
+                    texts.append(buf.raw[:n] if n > 0 else b"")
+                self._pieces = constrain.Pieces(texts)
+            return self._pieces
+
+    def _is_end(self, token: int) -> bool:
+        return token == self.llm.token_eos() or bool(self._llama_cpp.llama_vocab_is_eog(self._vocab, token))
+
+    def _count(self, token: int, decoder: _Utf8Decoder, piece: str, stats: EngineStats, t0: float) -> str:
+        """Book a generated token in `stats` (its log-probability under the logits it came from, at the
+        output position before `piece`, its text) and pass `piece` on."""
+        stats.generated_tokens += 1
+        if stats.generated_tokens == 1:
+            stats.first_token_ms = (time.perf_counter() - t0) * 1000
+        logprob = self._logprob(token)
+        n = len(stats.token_logprobs)
+        stats.mean_logprob = ((stats.mean_logprob or 0.0) * n + logprob) / (n + 1)
+        stats.token_logprobs.append((decoder.emitted - len(piece), logprob))
+        return piece
+
+    def _logits(self) -> np.ndarray:
+        """The logits of the last token read (before the next eval)."""
+        return np.ctypeslib.as_array(self._llama_cpp.llama_get_logits_ith(self.llm._ctx.ctx, -1),
+                                     shape=(self.llm.n_vocab(),))
 
     def _logprob(self, token: int) -> float:
-        """Log-probability of `token` under the logits it was just sampled from (before the next eval)."""
-        n_vocab = self.llm.n_vocab()
-        logits = np.ctypeslib.as_array(self._llama_cpp.llama_get_logits_ith(self.llm._ctx.ctx, -1),
-                                       shape=(n_vocab,))
+        """Log-probability of `token` under the logits it was just chosen from (before the next eval)."""
+        logits = self._logits()
         top = float(logits.max())
         return float(logits[token]) - top - float(np.log(np.exp(logits - top).sum()))
 
@@ -234,6 +291,7 @@ class LlamaEngine:
             self.llm.n_tokens = 0  # the cached keys and values belong to the old weights
 
     def close(self) -> None:
+        self._pieces_ready.join()  # it reads the vocabulary that closing frees
         with contextlib.suppress(Exception):
             self.llm.close()
 
@@ -262,9 +320,15 @@ class _Utf8Decoder:
     def __init__(self, llm) -> None:
         self.llm = llm
         self.pending = b""
+        self.emitted = 0  # characters returned so far
 
     def push(self, token: int) -> str:
-        self.pending += self.llm.detokenize([token], special=False)
+        return self.push_bytes(self.llm.detokenize([token], special=False))
+
+    def push_bytes(self, data: bytes) -> str:
+        self.pending += data
+        if not self.pending:
+            return ""
         try:
             text = self.pending.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -272,4 +336,5 @@ class _Utf8Decoder:
                 return ""
             text = self.pending.decode("utf-8", "replace")
         self.pending = b""
+        self.emitted += len(text)
         return text

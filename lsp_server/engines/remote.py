@@ -23,6 +23,7 @@ class RemoteEngine:
     """Generates through a remote server's `/v1/completions` endpoint."""
 
     name = "remote"
+    heals = False  # a completions endpoint cannot be told how its output starts
 
     def __init__(self, url: str, model: str = "", api_key: str = "", timeout_ms: int = 15000,
                  family: str | None = "qwen2.5-coder") -> None:

@@ -123,9 +123,9 @@ def record_of(ls: TacitServer, req: CompletionRequest, s: Suggestion) -> dict:
     if ls.options.signals.store_prompts and completer is not None:
         sid, last = completer.last_prompt.get(req.uri, (None, None))
         if sid == s.id and last is not None:
-            # after indentation only, the prompt leaves out its last character: the model's output
-            # continues `indent` + text (tuning needs the pair to fit together)
-            prompt, indent = last.text, last.indent
+            # the prompt may leave out the indentation's last character or the word before the cursor
+            # (token healing): the model's output continues `indent` + text (tuning needs the pair to fit)
+            prompt, indent = last.text, last.indent + last.heal
     # the engine runs one generation at a time: its stats are this suggestion's unless cached
     stats = None if s.from_cache or completer is None else getattr(completer.engine, "last_stats", None)
     line_start = req.text.rfind("\n", 0, req.offset) + 1

@@ -1,6 +1,6 @@
 """The completion orchestrator: the stages, in order, top to bottom.
 
-prefilter -> typing-through cache -> debounce -> syntax context -> prompt (indentation healed)
+prefilter -> typing-through cache -> debounce -> syntax context -> prompt (indentation and token healed)
 -> generate (stream, filters) -> wait for the first line -> postprocess -> respond.
 Returning None means "show nothing".
 """
@@ -23,6 +23,7 @@ from context import prompt as prompts
 
 from ..engines.base import Engine, GenOptions
 from . import filters, postprocess, prefilter
+from . import heal as healing
 from . import indent as indentation
 from .generate import Generation, Generator
 from .request import CompletionRequest, Suggestion
@@ -45,6 +46,7 @@ class CompletionSettings:
     undecided_chars: int = 12
     max_file_chars: int = 1_000_000
     max_prompt_tokens: int = 2048  # 0: no limit; each prompt token costs ~25 ms on a 2-core CPU when cold
+    token_healing: bool = True  # a prompt never ends inside a word: the engine writes the word again (heal.py)
     prompt: prompts.PromptOptions = field(default_factory=prompts.PromptOptions)
     context: assemble.ContextConfig = field(default_factory=assemble.ContextConfig)
     log_prompts: bool = False
@@ -111,7 +113,7 @@ class Completer:
         self.last_prompt[req.uri] = (gen.id, prompt)
         gen.on_done.append(self._finished)
         options = GenOptions(
-            max_tokens=s.max_tokens, stop=list(self.template.stops), head_chars=prompt.head_chars)
+            max_tokens=s.max_tokens, stop=list(self.template.stops), head_chars=prompt.head_chars, heal=prompt.heal)
         chain = partial(self._filters, cursor=cursor, req=req, template=self.template, left_out=prompt.indent)
         self._remember(gen)
         self._state("generating", "")
@@ -128,11 +130,12 @@ class Completer:
         block = self.blocks.get(req.uri)
         opts = self.prompt_opts.get(req.uri, s.prompt)
         text, offset, indent = indentation.cut(req.text, req.offset)  # never end mid-token in the indentation
+        heal = healing.tail(text, offset) if s.token_healing and getattr(self.engine, "heals", False) else ""
         while True:
             prompt, block = assemble.build(
                 self.template, text, offset, req.path or req.uri.rsplit("/", 1)[-1], req.language_id,
                 s.context, self.sources(req), opts, self.engine.count_tokens, block=block,
-                anchor=block.anchor if block else None)
+                anchor=block.anchor if block else None, heal=heal)  # nor inside a word
             tokens = self.engine.count_tokens(prompt.text) if s.max_prompt_tokens else 0
             if tokens <= s.max_prompt_tokens or opts.prefix_chars <= 600:
                 break

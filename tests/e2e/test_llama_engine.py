@@ -79,3 +79,23 @@ def test_user_gguf_family_is_detected_from_its_tokens(model_path):
         assert eng.family == "qwen2.5-coder"
     finally:
         eng.close()
+
+
+HEALED = "<|fim_prefix|>def f(formatter, epilog):\n    if epilog:\n       <|fim_suffix|>\n<|fim_middle|>"
+
+
+def test_token_healing_writes_the_left_out_word_again_and_yields_what_follows(engine):
+    out = "".join(engine.generate(HEALED, GenOptions(max_tokens=12, heal=" form"), threading.Event()))
+    assert out.startswith("atter")  # ` formatter` as one token, as in training: only "atter" is new
+    stats = engine.last_stats
+    assert stats.token_logprobs and stats.token_logprobs[0][0] == 0  # scored from the output's start
+
+
+def test_token_healing_forces_text_the_model_would_not_write(engine):
+    # the greedy model would never start with "zq": it must, and only what follows is yielded
+    out = "".join(engine.generate(HEALED, GenOptions(max_tokens=6, heal=" zq"), threading.Event()))
+    written = engine.llm.detokenize(engine.llm._input_ids[engine.last_stats.prompt_tokens:].tolist())
+    assert written.startswith(b" zq") and not out.startswith(" zq")  # in the cache, not in the output
+    stop = threading.Event()
+    stop.set()  # stopped before it starts: nothing, no error
+    assert list(engine.generate(HEALED, GenOptions(max_tokens=6, heal=" form"), stop)) == []

@@ -23,7 +23,9 @@ def test_explain_marks_the_sources_the_server_would_use(tmp_path):
     assert "# [definitions] shop/pricing.py" in out and "# [usages] shop/cart.py" in out
     prompt = "\n".join(out)
     assert "<|file_sep|>shop/cart.py\ntotal = apply_discount(cart.total, 10)\n" in prompt
-    assert "x = apply_discount(<|fim_suffix|>" in prompt
+    # token healing: the "(" is left for the model to write again; the call's context is still found
+    assert "x = apply_discount<|fim_suffix|>" in prompt
+    assert "# token healing: '(' is left out; the model's output must start with it" in out
 
 
 def test_explain_heals_the_indentation_like_the_server(tmp_path):

@@ -229,3 +229,38 @@ async def test_confidence_skips_the_indentation_the_prompt_left_out(pieces):
     engine, c, _ = make([pieces])
     s = await c.complete(req("def f():\n    <CURSOR>\n"))
     assert s.text.startswith("Xreturn 1") and s.confidence["first"] == -3.0
+
+
+async def test_token_healing_leaves_the_word_out_of_the_prompt_and_the_engine_writes_it_again():
+    engine = FakeEngine([[" form", "atter.write(epilog)\n"]], heals=True)  # the model's text, cut included
+    c = Completer(engine, CompletionSettings())
+    s = await c.complete(req("def f(formatter, epilog):\n    if epilog:\n        form<CURSOR>\n"))
+    assert s is not None and s.text == "atter.write(epilog)" and s.start == s.end
+    assert "    if epilog:\n       <|fim_suffix|>" in engine.prompts[0]  # ` form` is left out
+    assert engine.options[0].heal == " form"
+    prompt = c.last_prompt["file:///w/a.py"][1]
+    assert prompt.heal == " form" and prompt.indent == ""
+    typed = await c.complete(req("def f(formatter, epilog):\n    if epilog:\n        forma<CURSOR>\n"))
+    assert typed.from_cache and typed.text == "tter.write(epilog)" and len(engine.prompts) == 1
+
+
+async def test_token_healing_keeps_the_call_context_of_a_cut_parenthesis():
+    from context import assemble
+
+    other = "def apply_discount(price, percent):\n    return price\n"
+    engine = FakeEngine([["(price, 10)\n"]], heals=True)
+    c = Completer(engine, CompletionSettings(),
+                  sources=lambda r: assemble.Sources(tree=r.tree, documents={"b.py": other}))
+    s = await c.complete(req("total = apply_discount(<CURSOR>\n"))
+    assert s is not None and s.text == "price, 10)" and engine.options[0].heal == "("
+    assert "total = apply_discount<|fim_suffix|>" in engine.prompts[0]
+    assert "similar" in c.last_prompt["file:///w/a.py"][1].sources  # chosen from the whole line
+
+
+@pytest.mark.parametrize("heals,enabled", [(False, True), (True, False)], ids=["engine cannot", "switched off"])
+async def test_without_token_healing_the_prompt_ends_at_the_cursor(heals, enabled):
+    engine = FakeEngine([["atter.write(epilog)\n"]], heals=heals)
+    c = Completer(engine, CompletionSettings(token_healing=enabled))
+    s = await c.complete(req("def f(formatter, epilog):\n    if epilog:\n        form<CURSOR>\n"))
+    assert s is not None and s.text == "atter.write(epilog)"
+    assert "        form<|fim_suffix|>" in engine.prompts[0] and engine.options[0].heal == ""

@@ -40,9 +40,9 @@ class FakeEngine:
         except queue.Empty:
             output = []
         pieces = list(output)  # a list of pieces, or a string: one piece per character
-        if options.heal:
-            pieces = _healed(pieces, options.heal, self.heals)
         self.last_stats = EngineStats(prompt_tokens=self.count_tokens(prompt))
+        if options.heal:
+            pieces, self.last_stats.generated_tokens = _healed(pieces, options.heal, self.heals)
         emitted = 0
         for n, piece in enumerate(pieces):
             if stop_flag.is_set() or n >= options.max_tokens:
@@ -66,17 +66,20 @@ class FakeEngine:
         pass
 
 
-def _healed(pieces: list[str], heal: str, heals: bool) -> list[str]:
-    """The pieces after the healed text they must start with (as a healing engine writes them)."""
+def _healed(pieces: list[str], heal: str, heals: bool) -> tuple[list[str], int]:
+    """The pieces after the healed text they must start with (as a healing engine writes them), and
+    how many pieces lay wholly inside it (tokens generated before the first yielded piece)."""
     if not heals:
         raise ValueError("GenOptions.heal given to an engine that does not heal")
     text = "".join(pieces)
     if not text.startswith(heal):
         raise ValueError(f"a scripted output {text[:40]!r} that does not start with the healed {heal!r}")
-    out, left = [], len(heal)
+    out, left, inside = [], len(heal), 0
     for piece in pieces:
         cut = min(left, len(piece))
         left -= cut
         if piece[cut:]:
             out.append(piece[cut:])
-    return out
+        else:
+            inside += 1
+    return out, inside

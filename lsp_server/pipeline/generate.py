@@ -170,9 +170,10 @@ class Generator:
                 raw = ""
                 for piece in stream:
                     raw += piece
-                    consumed[0] += 1
-                    if consumed[0] == 1:  # the engine's stats object of this run, growing as it runs
+                    if not consumed[0]:  # the engine's stats object of this run, growing as it runs
                         gen.stats = self.engine.last_stats
+                    # model tokens so far: a healing engine wrote some before its first piece
+                    consumed[0] = max(consumed[0] + 1, gen.stats.generated_tokens)
                     loop.call_soon_threadsafe(gen._peek, raw)
                     yield piece
 

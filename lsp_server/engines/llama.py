@@ -206,6 +206,8 @@ class LlamaEngine:
         tokens that agree with it, yielding only the text past it. Returns the prompt and the tokens
         written (all evaluated: generation goes on from the cache), or None when stopped."""
         llm = self.llm
+        if not tokens:  # nothing before the word (a prefix-only prompt at the start of a file): read it
+            return llm.tokenize(rest, add_bos=False, special=False)
         pieces = self._vocabulary()
         llm.n_tokens = min(self.cached_prefix(tokens), len(tokens) - 1)  # re-read one token at least: its logits
         llm.eval(tokens[llm.n_tokens:])

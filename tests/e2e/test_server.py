@@ -75,6 +75,20 @@ async def test_typing_through_is_served_from_cache(server):
     assert len(generations) == 1  # the model ran once for all those keystrokes
 
 
+async def test_a_cursor_inside_a_word_is_healed(server):
+    # the prompt ends before ` ra`, which the model writes again as ` raise`: without token healing the
+    # prompt ends on the token ` ra` and this model answers with another line (`    return "Error"`)
+    text = "def call(x):\n    try:\n        return x()\n    except Exception:\n        ra\n"
+    uri = (DEMO / "scratch_heal.py").as_uri()
+    server.open(uri, text)
+    got = items(await server.inline(uri, 4, len("        ra")))
+    assert got and got[0].insert_text.startswith("ise"), got
+    server.insert(uri, 4, len("        ra"), "i")  # typing on: served from the same suggestion
+    again = items(await server.inline(uri, 4, len("        rai")))
+    assert again and again[0].command.arguments[1]["cached"] is True
+    assert again[0].insert_text == got[0].insert_text[1:]
+
+
 async def test_cancel_request_stops_generation(server):
     # a completion that runs long when left alone: the pattern goes on for many lines
     text = ('def number_name(n):\n    if n == 1:\n        return "one"\n    if n == 2:\n        return "two"\n'

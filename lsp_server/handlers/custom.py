@@ -44,6 +44,9 @@ def register(server: TacitServer) -> None:
         if completer is None or uri is None or uri not in completer.last_prompt:
             return None
         sid, prompt = completer.last_prompt[uri]
+        # leftOut: the characters before the cursor the prompt leaves for the model to write again
+        # (the indentation's last one, or the word: token healing); the prompt ends before them
         return {"id": sid, "template": prompt.template, "sources": prompt.sources, "prompt": prompt.text,
+                "leftOut": prompt.indent + prompt.heal,
                 "snippets": [{"source": s.source, "parts": list(s.parts), "path": s.path, "text": s.text}
                              for s in prompt.snippets]}

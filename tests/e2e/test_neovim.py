@@ -343,7 +343,8 @@ def test_non_ascii_line_positions(editor: Editor):
     # the server's copy of the document agrees with the buffer: its prompt holds the typed line
     explain = wait_for(lambda: editor.request("tacit/explain", {"uri": (editor.workspace / "unicode.py").as_uri()}),
                        30, what="an explain result")
-    assert typed in explain["prompt"]
+    # (token healing: the prompt ends before the last pre-token, here the ".", which the model writes again)
+    assert typed.endswith(explain["leftOut"]) and typed[: len(typed) - len(explain["leftOut"])] in explain["prompt"]
     editor.nvim.input("<Esc>")
 
 

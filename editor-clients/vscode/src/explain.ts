@@ -5,6 +5,7 @@ export interface ExplainResult {
   template: string;
   sources: string[];
   prompt: string;
+  leftOut?: string; // before the cursor, left for the model to write again (indentation, token healing)
   snippets: { source: string; parts?: string[]; path?: string | null; text: string }[];
 }
 
@@ -17,6 +18,9 @@ export function renderExplain(result: ExplainResult | null | undefined, file: st
     `# Prompt behind suggestion ${result.id} for ${file}`,
     `# template: ${result.template}; sources: ${result.sources.length ? result.sources.join(', ') : 'none'}`,
   ];
+  if (result.leftOut) {
+    out.push(`# left out before the cursor, for the model to write again: ${JSON.stringify(result.leftOut)}`);
+  }
   for (const s of result.snippets) {
     const lines = s.text.split('\n').length;
     const label = [s.source, ...(s.parts ?? [])].join(' + '); // the file's own calls ride in the scopes block

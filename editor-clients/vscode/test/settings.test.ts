@@ -70,6 +70,8 @@ describe('renderExplain', () => {
       '<|fim_prefix|>def f():',
     ]);
     expect(renderExplain(null, 'a.py')).toContain('no suggestion');
+    const healed = renderExplain({ id: 'tacit-8', template: 't', sources: [], prompt: 'x = f', leftOut: '(', snippets: [] }, 'a.py');
+    expect(healed.split('\n')[2]).toBe('# left out before the cursor, for the model to write again: "("');
   });
 });
 

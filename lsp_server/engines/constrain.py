@@ -6,6 +6,11 @@ are those whose bytes start with what is left to write (` formatter` for ` form`
 are a non-empty proper prefix of it (` for`, then `m...`). Pieces are sorted once, so the first set
 is one contiguous slice found by bisection, however many tokens it holds (every token starting
 with a space, for a cut of one space).
+
+A token that would end the cursor's line right after the healed text (`(\n`, for a cut of `(`) is
+not allowed: the user is writing on that line, and with the prompt cut at the cursor the model could
+not have merged the line break into the token before it either. Measured on 240 API-call holes,
+healing without this rule left 9 to 10 suggestions empty (against 1 unhealed).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ class Pieces:
         self.by_piece: dict[bytes, list[int]] = {}
         for p, i in order:
             self.by_piece.setdefault(p, []).append(i)
+        self.breaks = np.array([b"\n" in p or b"\r" in p for p in self.pieces], dtype=bool)
 
     def allowed(self, rest: bytes) -> np.ndarray:
         """Token ids that agree with `rest`, the text still to write: they start with it, or are
@@ -35,7 +41,18 @@ class Pieces:
         bound = _after_prefix(rest)
         hi = bisect.bisect_left(self.sorted, bound) if bound else len(self.sorted)
         shorter = [i for k in range(1, len(rest)) for i in self.by_piece.get(rest[:k], ())]
-        return np.concatenate([self.ids[lo:hi], np.array(shorter, dtype=np.int64)])
+        ids = np.concatenate([self.ids[lo:hi], np.array(shorter, dtype=np.int64)])
+        ending = [at for at in np.flatnonzero(self.breaks[ids]).tolist() if self._ends_line(int(ids[at]), rest)]
+        if not ending or len(ending) == len(ids):
+            return ids
+        keep = np.ones(len(ids), dtype=bool)
+        keep[ending] = False
+        return ids[keep]
+
+    def _ends_line(self, token: int, rest: bytes) -> bool:
+        """The token writes a line break right after `rest` (blanks aside)."""
+        past = self.pieces[token][len(rest):]
+        return past.lstrip(b" \t")[:1] in (b"\n", b"\r")
 
     def choose(self, logits: np.ndarray, rest: bytes) -> tuple[int, bytes, bytes] | None:
         """The greedy token among those that agree with `rest`, what is still to write after it,

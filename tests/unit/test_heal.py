@@ -67,3 +67,14 @@ def test_choose_is_greedy_among_the_allowed_and_consumes_the_rest():
 def test_pieces_survive_a_rest_of_high_bytes():
     p = Pieces([b"\xff", b"\xff\xff", b"a"])
     assert sorted(p.allowed(b"\xff").tolist()) == [0, 1]
+
+
+def test_a_token_that_ends_the_line_right_after_the_healed_text_is_not_allowed():
+    vocab = [b"(", b"(\n", b"( \n", b"()\n", b"(x", b"x"]
+    p = Pieces(vocab)
+    assert sorted(vocab[i] for i in p.allowed(b"(")) == [b"(", b"()\n", b"(x"]  # `()` then a break is a line
+    logits = np.zeros(len(vocab))
+    logits[1] = 9.0  # the model's favourite, `(\n`, would leave the cursor's line empty
+    logits[4] = 1.0
+    assert p.choose(logits, b"(") == (4, b"", b"x")
+    assert Pieces([b"\n", b" \n"]).allowed(b" ").tolist() == [1]  # nothing else agrees: kept

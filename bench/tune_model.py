@@ -1,7 +1,7 @@
 """Does `tacit tune model` make the model better on a codebase? Base vs tuned, side by side, one run.
 
     python bench/tune_model.py --repo PATH|NAME [--other PATH|NAME] [--holes N] [--minutes M] [--steps S]
-                               [--no-chunks] [--tag NAME]
+                               [--no-chunks] [--no-heal] [--tag NAME]
 
 1. Files of the repository are split by a stable hash of their path (`tuning.dataset.held_out`):
    the adapter trains on the others only (the workspace's own code, cut into FIM holes and read
@@ -10,7 +10,10 @@
    and from another repository that training never saw at all (it must not get worse there).
 3. One engine serves every hole twice: without the adapter and with it (hot-swapped in with
    `LlamaEngine.set_adapter`, as the server does), greedy decoding, prompts rendered exactly as in
-   training and in the server (the file header, FIM prefix and one line of suffix).
+   training and in the server (the file header, FIM prefix and one line of suffix). With token
+   healing (the default, as in the server; `--no-heal` for the prompts before it) a prompt for a
+   cursor inside a word ends before the word, the engine writes the word again first, and only
+   what follows it is compared with the rest of the line; training holes start there too.
 
 Writes bench/results/tune_model-<repo>.json (base_exact_match, tuned_exact_match,
 other_repo_base_exact_match, other_repo_tuned_exact_match, train_minutes, examples, ...) and a PNG.
@@ -34,6 +37,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from context import prompt as prompts  # noqa: E402
 from lsp_server import models  # noqa: E402
 from lsp_server.engines.base import GenOptions  # noqa: E402
+from lsp_server.pipeline import heal  # noqa: E402
 from tuning.dataset import (  # noqa: E402
     TRAIN_PROMPT,
     chunk_examples,
@@ -61,8 +65,10 @@ def repository(spec: str) -> Path:
 
 
 def eval_holes(root: Path, template: prompts.Template, n: int, seed: int, only_held_out: bool,
-               language: str) -> list[dict]:
-    """`n` rest-of-line holes from the repository's files (only the held-out ones if asked), seeded."""
+               language: str, healed: bool = True) -> list[dict]:
+    """`n` rest-of-line holes from the repository's files (only the held-out ones if asked), seeded.
+    `healed`: as in the server, a prompt for a cursor inside a word ends before the word, and the
+    engine must write it again (`heal`) before the rest of the line (the truth) is compared."""
     rng = random.Random(seed)
     files = [f for f in split_files(root, "held_out" if only_held_out else "all") if f[1] == language]
     if not files:
@@ -70,22 +76,23 @@ def eval_holes(root: Path, template: prompts.Template, n: int, seed: int, only_h
     out = []
     per_file = max(1, -(-n // len(files)))
     for rel, lang, text in files:
-        for start, end in holes(text, rng, per_file, line_share=1.0):
+        for start, end in holes(text, rng, per_file, line_share=1.0, healed=False):
             truth = text[start:end]
             if len(truth.strip()) < 2:
                 continue
-            out.append({"path": rel, "truth": truth,
-                        "prompt": render(template, root.name, rel, lang, text[:start], text[end:], EVAL_OPTS)})
+            cut = start - len(heal.tail(text, start) if healed else "")
+            out.append({"path": rel, "truth": truth, "heal": text[cut:start],
+                        "prompt": render(template, root.name, rel, lang, text[:cut], text[end:], EVAL_OPTS)})
     rng.shuffle(out)
     out = sorted(out[:n], key=lambda h: (h["path"], len(h["prompt"])))  # neighbours share KV-cache prefixes
     return out
 
 
-def complete_line(engine, prompt: str) -> str:
-    """Greedy completion of the rest of the line."""
+def complete_line(engine, prompt: str, healed: str = "") -> str:
+    """Greedy completion of the rest of the line (after `healed`, which the engine writes first)."""
     stop = threading.Event()
     text = ""
-    for piece in engine.generate(prompt, GenOptions(max_tokens=48), stop):
+    for piece in engine.generate(prompt, GenOptions(max_tokens=48, heal=healed), stop):
         text += piece
         if "\n" in text:
             stop.set()
@@ -97,7 +104,7 @@ def score(engine, hs: list[dict], label: str) -> dict:
     exact, sims = 0, []
     t0 = time.monotonic()
     for i, h in enumerate(hs):
-        got = complete_line(engine, h["prompt"])
+        got = complete_line(engine, h["prompt"], h["heal"])
         want = h["truth"].split("\n", 1)[0]
         exact += got.strip() == want.strip()
         sims.append(similarity(got.strip(), want.strip()))
@@ -145,6 +152,9 @@ def main() -> None:
     ap.add_argument("--per-file", type=int, default=6, help="training holes per file")
     ap.add_argument("--chunks", action=argparse.BooleanOptionalAction, default=True,
                     help="also learn the training files read straight through")
+    ap.add_argument("--heal", action=argparse.BooleanOptionalAction, default=True,
+                    help="token healing, as in the server: training holes and evaluation prompts end before "
+                         "the word at the cursor (--no-heal: at the cursor, as before it)")
     ap.add_argument("--model", help="model name or GGUF path (default: the default model)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--adapter", type=Path, help="evaluate this adapter instead of training one")
@@ -162,9 +172,11 @@ def main() -> None:
     name = repo.name
     cache = models.cache_dir().parent / "bench-adapters"
     cache.mkdir(parents=True, exist_ok=True)
-    report: dict = {"repo": name, "other_repo": other.name, "model": path.name, "seed": args.seed}
+    report: dict = {"repo": name, "other_repo": other.name, "model": path.name, "seed": args.seed,
+                    "token_healing": args.heal}
     if args.adapter is None:
-        examples = workspace_examples(repo, template, per_file=args.per_file, seed=args.seed, split="train")
+        examples = workspace_examples(repo, template, per_file=args.per_file, seed=args.seed, split="train",
+                                      healed=args.heal)
         examples += chunk_examples(repo, template, split="train") if args.chunks else []
         adapter = cache / f"{name}-{path.stem}.gguf"
         cfg = TrainConfig(steps=args.steps, minutes=args.minutes, lr=args.lr, rank=args.rank, seed=args.seed,
@@ -178,8 +190,8 @@ def main() -> None:
     else:
         adapter = args.adapter
         report.update(train_minutes=None, examples=None)
-    hs = eval_holes(repo, template, args.holes, args.seed + 1, True, args.language)
-    hs_other = eval_holes(other, template, args.holes, args.seed + 2, False, args.language)
+    hs = eval_holes(repo, template, args.holes, args.seed + 1, True, args.language, args.heal)
+    hs_other = eval_holes(other, template, args.holes, args.seed + 2, False, args.language, args.heal)
     engine = LlamaEngine(path, n_ctx=2048)
     results = {}
     for label, use in (("base", None), ("tuned", adapter)):

@@ -31,6 +31,7 @@ from context import prompt as prompts
 from context.secrets import redact
 from context.syntax import language_for_path
 from context.workspace_files import WorkspaceFiles
+from lsp_server.pipeline import heal
 
 # The prefix window of training prompts: shorter than the server's (the cost of a training example
 # grows with its length, and a CPU has minutes, not hours), the same rules otherwise.
@@ -79,9 +80,11 @@ def split_files(root: Path, split: str) -> list[tuple[str, str, str]]:
 
 
 def holes(text: str, rng: random.Random, n: int, block_lines: int = 4,
-          line_share: float = 0.7) -> Iterator[tuple[int, int]]:
+          line_share: float = 0.7, healed: bool = True) -> Iterator[tuple[int, int]]:
     """`n` (start, end) spans to learn to fill: the rest of a line from a cursor inside its code,
-    or one to `block_lines` whole lines from a line start."""
+    or one to `block_lines` whole lines from a line start. `healed`: a span starts where the server's
+    prompt for that cursor would end (see below); False: at the cursor inside a word too (the
+    prompts before token healing)."""
     starts = [0]
     for i, ch in enumerate(text):
         if ch == "\n":
@@ -96,9 +99,13 @@ def holes(text: str, rng: random.Random, n: int, block_lines: int = 4,
         if rng.random() < line_share:  # rest of the line, from a cursor after the indentation
             indent = len(text[s:e]) - len(text[s:e].lstrip())
             cursor = rng.randint(s + indent, max(s + indent, e - 1))
-            # right after the indentation, the server's prompt leaves out its last character, which the
-            # model writes (lsp_server/pipeline/indent.py): the hole does the same
-            yield (cursor - 1 if indent and cursor == s + indent else cursor), e
+            # the server's prompt leaves out the indentation's last character when the cursor is right
+            # after it (lsp_server/pipeline/indent.py), and the word or punctuation run the cursor is in
+            # (token healing, lsp_server/pipeline/heal.py); the model writes them again: the hole does too
+            if indent and cursor == s + indent:
+                yield cursor - 1, e
+            else:
+                yield cursor - (len(heal.tail(text, cursor)) if healed else 0), e
         else:  # whole lines from this line's start
             last = min(len(lines) - 1, k + rng.randint(0, block_lines - 1))
             yield s, lines[last][1]
@@ -119,13 +126,14 @@ def end_token(template: prompts.Template) -> str:
 
 
 def workspace_examples(root: Path, template: prompts.Template, per_file: int = 20, seed: int = 0,
-                       split: str = "train", opts: prompts.PromptOptions | None = None) -> list[Example]:
+                       split: str = "train", opts: prompts.PromptOptions | None = None,
+                       healed: bool = True) -> list[Example]:
     """Holes cut from the workspace's files of one split ("train", "held_out" or "all")."""
     opts = opts or TRAIN_PROMPT
     rng = random.Random(seed)
     out = []
     for rel, language, text in split_files(root, split):
-        for start, end in holes(text, rng, per_file):
+        for start, end in holes(text, rng, per_file, healed=healed):
             middle = text[start:end]
             if not middle.strip():
                 continue

@@ -14,6 +14,7 @@ from context.prompt import TEMPLATES, PromptOptions
 from lsp_server.engine_host import EngineHost
 from lsp_server.engines.fake import FakeEngine
 from lsp_server.options import Options
+from lsp_server.pipeline import heal
 from lsp_server.pipeline.orchestrator import Completer
 from tuning import adapters
 from tuning.adapt import LLAMA_NAMES, LORA_PARAM, encode, learning_rate, planned_steps
@@ -59,6 +60,22 @@ def test_holes_are_inside_code_lines_and_never_empty():
             # and never start right after the indentation: like the server, they take its last space
             line_start = text.rfind("\n", 0, start) + 1
             assert text[line_start:start].strip() or text[start] == " "
+
+
+def test_healed_holes_start_where_the_server_prompt_ends():
+    # token healing: the server's prompt for a cursor inside a word ends before the word, so the hole
+    # a training example fills starts there too; the same seed gives the same cursors either way
+    text = "import os\n\ndef load(path):\n    with open(path) as fh:\n        return fh.read().split()\n"
+    healed = list(holes(text, random.Random(5), 200))
+    raw = list(holes(text, random.Random(5), 200, healed=False))
+    moved = 0
+    for (start, end), (cursor, raw_end) in zip(healed, raw, strict=True):
+        assert end == raw_end and start <= cursor
+        assert text[start:cursor] == heal.tail(text, cursor)
+        moved += start < cursor
+        if start < cursor:  # the prompt then ends on a whole word (or indentation), never inside one
+            assert not (text[start - 1:start].isalpha() and text[start].isalpha())
+    assert moved > 50
 
 
 def test_render_matches_the_server_template():

@@ -36,16 +36,9 @@ sys.path.insert(0, str(ROOT))
 
 from context.index import WorkspaceIndex  # noqa: E402
 from context.index_watch import IndexWatcher  # noqa: E402
+from tuning.metrics import pct  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-
-
-def pct(values: list[float], q: float) -> float | None:
-    """The q-quantile (nearest rank) of values, or None."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))], 2)
 
 
 def make_workspace(dest: Path, want: int) -> int:

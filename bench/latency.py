@@ -30,18 +30,11 @@ import psutil
 from lsp_server import client as lsp_client
 from lsp_server.models import resolve_model
 from lsp_server.replay import SEEDS, replay, sessions_in
+from tuning.metrics import pct
 
 ROOT = Path(__file__).resolve().parents[1]
 
 RESULTS = ROOT / "bench" / "results"
-
-
-def pct(values: list[float], q: float) -> float | None:
-    """The q-quantile (nearest rank) of values, or None."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))], 2)
 
 
 class RssSampler:

@@ -100,7 +100,7 @@ from context import prompt as prompts  # noqa: E402
 from context.index import WorkspaceIndex  # noqa: E402
 from context.workspace_files import WorkspaceFiles  # noqa: E402
 from lsp_server.pipeline import heal, indent  # noqa: E402
-from tuning.metrics import levenshtein  # noqa: E402
+from tuning.metrics import levenshtein, pct  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -709,14 +709,6 @@ def edit_similarity(prediction: str, truth: str, kind: str) -> float:
     if not a and not b:
         return 1.0
     return 1 - levenshtein(a, b) / max(len(a), len(b))
-
-
-def pct(values: list[float], q: float) -> float | None:
-    """The q-quantile (nearest rank) of values, or None."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))], 2)
 
 
 # ---- the model

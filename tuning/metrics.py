@@ -1,4 +1,4 @@
-"""String metrics shared by retention, the benchmarks and the evaluations."""
+"""Metrics shared by retention, the benchmarks and the evaluations: string similarity, quantiles."""
 
 from __future__ import annotations
 
@@ -23,3 +23,11 @@ def similarity(a: str, b: str) -> float:
     if len(a) * len(b) > 4_000_000:  # too big to compare exactly; equal or not is what is left
         return 1.0 if a == b else 0.0
     return 1 - levenshtein(a, b) / max(len(a), len(b))
+
+
+def pct(values: list[float], q: float) -> float | None:
+    """The q-quantile (nearest rank) of values, rounded to 0.01, or None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))], 2)

@@ -74,15 +74,17 @@ class Block:
 
 
 def gather(cfg: ContextConfig, src: Sources, text: str, offset: int, path: str, window_start: int,
-           count_tokens: Callable[[str], int], visible_end: int | None = None) -> list[Snippet]:
+           count_tokens: Callable[[str], int], visible_end: int | None = None,
+           callee: str | None = "") -> list[Snippet]:
     """Run the enabled sources (time-boxed), dedupe, and keep what fits the token budget by priority.
     The prompt shows `text[window_start:visible_end]` (`visible_end`: where the suffix it shows ends;
-    by default the cursor)."""
+    by default the cursor). `callee`: `retrieval.open_call` of the text before the cursor, when the
+    caller has it ("": work it out here)."""
     deadline = time.perf_counter() + cfg.time_box_ms / 1000
     prefix = text[:offset]
     found: list[Snippet] = []
     steps: list[Callable[[], list[Snippet]]] = []
-    callee = retrieval.open_call(prefix)
+    callee = retrieval.open_call(prefix) if callee == "" else callee
     crossfile = cfg.selective == "off" or workspace_callee(src, callee, path) is not None
     near = [callee] if cfg.selective == "callee" else retrieval.symbols_near(prefix)
     end = offset if visible_end is None else visible_end
@@ -179,7 +181,8 @@ def build(template: prompts.Template, text: str, offset: int, path: str, languag
 
     if block is None or block.anchor != start or _stale(block, cfg, src, symbols, row, path, callee,
                                                          file_calls):
-        snippets = gather(cfg, src, text, offset, path, start, count_tokens, visible_end=offset + shown)
+        snippets = gather(cfg, src, text, offset, path, start, count_tokens, visible_end=offset + shown,
+                          callee=callee)
         block = Block(start, snippets, symbols, time.monotonic(), row, workspace_callee(src, callee, path))
     outer, inner = render(template, block.snippets, path, src.repo_name, language_id, cfg.path_header)
     # The document itself may hold a key too: what the model sees of it is redacted like every snippet.

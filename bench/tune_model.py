@@ -101,18 +101,22 @@ def complete_line(engine, prompt: str, healed: str = "") -> str:
 
 
 def score(engine, hs: list[dict], label: str) -> dict:
-    exact, sims = 0, []
+    """Exact match and edit similarity of the rest of the line, with every prediction (`samples`, in
+    hole order) so that two runs can be compared hole by hole."""
+    exact, sims, samples = 0, [], []
     t0 = time.monotonic()
     for i, h in enumerate(hs):
         got = complete_line(engine, h["prompt"], h["heal"])
         want = h["truth"].split("\n", 1)[0]
         exact += got.strip() == want.strip()
         sims.append(similarity(got.strip(), want.strip()))
+        samples.append({"path": h["path"], "truth": want, "heal": h["heal"], "prediction": got,
+                        "exact_match": got.strip() == want.strip()})
         print(f"\r  {label}: {i + 1}/{len(hs)} exact {exact}", end="", flush=True)
     print()
     return {"n": len(hs), "exact_match": round(exact / len(hs), 3) if hs else None,
             "edit_similarity": round(sum(sims) / len(sims), 3) if sims else None,
-            "minutes": round((time.monotonic() - t0) / 60, 2)}
+            "minutes": round((time.monotonic() - t0) / 60, 2), "samples": samples}
 
 
 def plot(report: dict, out: Path) -> None:
@@ -172,8 +176,11 @@ def main() -> None:
     name = repo.name
     cache = models.cache_dir().parent / "bench-adapters"
     cache.mkdir(parents=True, exist_ok=True)
+    # The held-out split hashes each file's path relative to the root: the same tree read from its
+    # parent folder splits differently, so the report says what was read.
     report: dict = {"repo": name, "other_repo": other.name, "model": path.name, "seed": args.seed,
-                    "token_healing": args.heal}
+                    "token_healing": args.heal, "root": str(repo), "other_root": str(other),
+                    "files": {split: len(split_files(repo, split)) for split in ("train", "held_out")}}
     if args.adapter is None:
         examples = workspace_examples(repo, template, per_file=args.per_file, seed=args.seed, split="train",
                                       healed=args.heal)

@@ -288,3 +288,23 @@ async def test_a_broken_adapter_is_reported_once_and_not_retried(tmp_path, data_
     await asyncio.sleep(0)
     assert len(engine.switches) == 1 and host.adapter is None
     assert sum("bad adapter" in str(s) for s in statuses) == 1
+
+
+def test_bench_score_keeps_every_prediction_for_hole_by_hole_comparison():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "tune_model_bench", Path(__file__).resolve().parents[2] / "bench" / "tune_model.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    # the second hole is healed: the engine writes `ret` again first, and only what follows is scored
+    engine = FakeEngine([["foo(x)", "\n", "more"], ["ret", "urn b", "ar\n"]], heals=True)
+    hs = [{"path": "a.py", "prompt": "p1", "heal": "", "truth": "foo(x)\nnext line"},
+          {"path": "b.py", "prompt": "p2", "heal": "ret", "truth": "urn baz\n"}]
+    got = bench.score(engine, hs, "base")
+    assert got["n"] == 2 and got["exact_match"] == 0.5
+    assert [s["prediction"] for s in got["samples"]] == ["foo(x)", "urn bar"]
+    assert [s["exact_match"] for s in got["samples"]] == [True, False]
+    assert [(s["path"], s["truth"], s["heal"]) for s in got["samples"]] == [("a.py", "foo(x)", ""),
+                                                                           ("b.py", "urn baz", "ret")]
+    assert [o.heal for o in engine.options] == ["", "ret"]

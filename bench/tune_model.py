@@ -41,8 +41,10 @@ from lsp_server.pipeline import heal  # noqa: E402
 from tuning.dataset import (  # noqa: E402
     TRAIN_PROMPT,
     chunk_examples,
+    held_out,
     holes,
     render,
+    source_files,
     split_files,
     workspace_examples,
 )
@@ -108,10 +110,10 @@ def score(engine, hs: list[dict], label: str) -> dict:
     for i, h in enumerate(hs):
         got = complete_line(engine, h["prompt"], h["heal"])
         want = h["truth"].split("\n", 1)[0]
-        exact += got.strip() == want.strip()
+        hit = got.strip() == want.strip()
+        exact += hit
         sims.append(similarity(got.strip(), want.strip()))
-        samples.append({"path": h["path"], "truth": want, "heal": h["heal"], "prediction": got,
-                        "exact_match": got.strip() == want.strip()})
+        samples.append({"path": h["path"], "truth": want, "heal": h["heal"], "prediction": got, "exact_match": hit})
         print(f"\r  {label}: {i + 1}/{len(hs)} exact {exact}", end="", flush=True)
     print()
     return {"n": len(hs), "exact_match": round(exact / len(hs), 3) if hs else None,
@@ -178,9 +180,11 @@ def main() -> None:
     cache.mkdir(parents=True, exist_ok=True)
     # The held-out split hashes each file's path relative to the root: the same tree read from its
     # parent folder splits differently, so the report says what was read.
+    paths = [rel for rel, _, _ in source_files(repo)]
+    held = sum(map(held_out, paths))
     report: dict = {"repo": name, "other_repo": other.name, "model": path.name, "seed": args.seed,
                     "token_healing": args.heal, "root": str(repo), "other_root": str(other),
-                    "files": {split: len(split_files(repo, split)) for split in ("train", "held_out")}}
+                    "files": {"train": len(paths) - held, "held_out": held}}
     if args.adapter is None:
         examples = workspace_examples(repo, template, per_file=args.per_file, seed=args.seed, split="train",
                                       healed=args.heal)

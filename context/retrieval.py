@@ -161,7 +161,9 @@ def _shared_dirs(path: str, current_path: str) -> int:
 
 
 OPENERS, CLOSERS = "([{", ")]}"
-DEFINITION = re.compile(r"(?:^|[^A-Za-z0-9_.])(?:def|function|func|fn|class)\s+$")
+DEFINERS = r"(?:def|function\*?|func|fn|class)"  # the keywords that start a definition, in every language here
+DEFINITION = re.compile(rf"(?:^|[^A-Za-z0-9_.]){DEFINERS}\s+$")  # what stands just before a defined name
+DEFINES = re.compile(rf"(?:(?:export|default|async|local|pub(?:\([a-z]+\))?)\s+)*{DEFINERS}\s")  # a definition's line
 
 
 def open_call(prefix: str, reach: int = 400) -> str | None:
@@ -347,7 +349,7 @@ def calls_here(text: str, name: str | None, window_start: int, visible_end: int,
             line_end = text.find("\n", m.start())
             line = text[line_start: line_end if line_end >= 0 else len(text)].rstrip()
             body = line.strip()
-            if (len(line) > MAX_CALL_LINE or body.startswith(COMMENT_STARTS) or body.startswith(DEFINES)
+            if (len(line) > MAX_CALL_LINE or body.startswith(COMMENT_STARTS) or DEFINES.match(body)
                     or body in shown):
                 continue
             if body not in found or abs(at_row - row) < abs(found[body][0] - row):  # a repeated line: the nearest
@@ -359,7 +361,6 @@ def calls_here(text: str, name: str | None, window_start: int, visible_end: int,
 
 
 COMMENT_STARTS = ("#", "//", "--", "*", "/*")
-DEFINES = ("def ", "async def ", "class ", "function ", "func ", "fn ", "pub fn ")
 
 
 def scopes(tree, text: str, offset: int, window_start: int, imports: bool = True,

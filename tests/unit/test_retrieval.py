@@ -226,6 +226,7 @@ def test_prefix_only_config_has_no_context_and_no_suffix(index):
     ("async def make(\n    a,\n    <CURSOR>", None),
     ("function make(a, <CURSOR>", None),
     ("class Point(Base, <CURSOR>", None),
+    ("export function* walk(tree, <CURSOR>", None),
     ("undef(<CURSOR>", "undef"),  # a name that ends like a keyword is still a call
     ("self.define(<CURSOR>", "define"),
 ])
@@ -401,6 +402,11 @@ CALLS_HERE = [
     # a line the prompt shows is not repeated; a definition, a comment and another name's call are not calls
     ("def Option(name):\n# Option(old)\nz = Optional(1)\n" + FAR + "<W>a = Option('v')\nx = Option(<CURSOR>\n</W>"
      + FAR + "    a = Option('v')\n", "Option", []),
+    # definitions with their modifiers are not calls either, in any language; a call of a name like `fn` is
+    ("export function Option(name) {\nexport default function Option(a) {\nasync def Option(b):\n"
+     "pub(crate) fn Option(c) {}\nfunc (o *T) Option(d) {}\nlocal function Option(f)\nfn(Option(e))\n"
+     + FAR + "<W>x = Option(<CURSOR>\n</W>",
+     "Option", ["fn(Option(e))"]),
     # the nearest three, in file order; indentation kept
     ("".join(f"    f(arg{i})\n" for i in range(6)) + FAR + "<W>    f(<CURSOR></W>", "f",
      ["    f(arg3)", "    f(arg4)", "    f(arg5)"]),

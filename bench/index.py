@@ -5,12 +5,15 @@ site-packages, relative paths kept, until at least --files files), then measures
 the initial `WorkspaceIndex.build` (wall and CPU seconds, files/s, MB/s, definitions),
 `update_path` after an edit of one file (p50/p95 over --edits edits of randomly chosen
 files), the delay from writing a file to seeing it in the index through `IndexWatcher`
-(this includes the watcher's debounce), and peak RSS.
+(this includes the watcher's debounce), and peak RSS. The workspace also gets a `node_modules` of
+--skipped-folders folders, which the index never reads: the watcher's set-up (inotify watches held,
+milliseconds to start) is measured side by side with watchdog's stock observer, which watches every
+folder, and with ours, which leaves the skipped folders out (`context/inotify_watch.py`).
 
 Targets (issue): initial index of 2,000 files <= 20 s on 2 cores; re-index of one changed
 file <= 50 ms.
 
-    python bench/index.py [--files 2000] [--edits 50] [--seed 0]
+    python bench/index.py [--files 2000] [--edits 50] [--seed 0] [--skipped-folders 20000]
 
 Writes bench/results/index.json.
 """
@@ -34,6 +37,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from context import index_watch, inotify_watch  # noqa: E402
 from context.index import WorkspaceIndex  # noqa: E402
 from context.index_watch import IndexWatcher  # noqa: E402
 from tuning.metrics import pct  # noqa: E402
@@ -56,6 +60,43 @@ def make_workspace(dest: Path, want: int) -> int:
         if copied >= want:
             break
     return copied
+
+
+def make_node_modules(root: Path, folders: int) -> int:
+    """A `node_modules` of about `folders` folders in the shape npm leaves: packages of ten folders."""
+    made = 0
+    for package in range(max(1, folders // 10)):
+        for sub in ("lib", "lib/a", "lib/b", "dist", "dist/cjs", "dist/esm", "src", "src/x", "types", "test"):
+            (root / "node_modules" / f"pkg{package}" / sub).mkdir(parents=True, exist_ok=True)
+            made += 1
+    return made + max(1, folders // 10) + 1
+
+
+def measure_watch_setup(index: WorkspaceIndex, repeats: int = 3) -> dict:
+    """Watches held and start time, watchdog's stock observer against ours, alternating, side by side."""
+    from watchdog.observers import Observer
+
+    own = inotify_watch.observer
+    runs: dict[str, dict[str, list]] = {"stock": {"ms": [], "watches": []}, "pruned": {"ms": [], "watches": []}}
+    try:
+        for _ in range(repeats):
+            for name, factory in (("stock", Observer), ("pruned", own)):
+                inotify_watch.observer = factory  # what IndexWatcher.start calls
+                before = inotify_watch.held_watches() or 0
+                watcher = index_watch.IndexWatcher(index)
+                start = time.perf_counter()
+                watcher.start()
+                runs[name]["ms"].append((time.perf_counter() - start) * 1000)
+                runs[name]["watches"].append((inotify_watch.held_watches() or 0) - before)
+                watcher.stop()
+    finally:
+        inotify_watch.observer = own
+    out = {}
+    for name, r in runs.items():
+        out[f"watch_setup_{name}_ms_p50"] = round(pct(r["ms"], 0.5), 1)
+        out[f"watch_setup_{name}_watches"] = max(r["watches"])
+    out["watch_setup_ms_ratio"] = round(out["watch_setup_stock_ms_p50"] / max(out["watch_setup_pruned_ms_p50"], 0.1), 1)
+    return out
 
 
 def measure_build(root: Path) -> tuple[WorkspaceIndex, dict]:
@@ -129,17 +170,22 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--edits", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--skipped-folders", type=int, default=20000,
+                        help="folders of a node_modules the index never reads (0: none)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="tacit-index-bench-") as tmp:
         root = Path(tmp)
         copied = make_workspace(root, args.files)
+        skipped_folders = make_node_modules(root, args.skipped_folders) if args.skipped_folders else 0
+        folders = sum(1 for _ in root.rglob("*") if _.is_dir()) + 1
         rss_before = psutil.Process().memory_info().rss
         load_before = os.getloadavg()[0]
         index, build = measure_build(root)
-        result = {"files_copied": copied, **build}
+        result = {"files_copied": copied, "folders": folders, "skipped_folders": skipped_folders, **build}
         result.update(measure_updates(index, root, args.edits, rng))
         result.update(measure_watch(index, root, min(args.edits, 20), rng))
+        result.update(measure_watch_setup(index))
     result.update({
         "rss_before_build_mb": round(rss_before / 2**20, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

@@ -99,18 +99,6 @@ class WorkspaceIndex:
             self._finish_build(started, complete=True)
             return True
 
-    def build_in_background(self, progress: Progress | None = None,
-                            should_stop: Callable[[], bool] | None = None,
-                            on_done: Callable[[bool], None] | None = None) -> threading.Thread:
-        """Run `build` on a daemon thread; `on_done(complete)` is called from that thread."""
-        def run() -> None:
-            complete = self.build(progress, should_stop)
-            if on_done is not None:
-                on_done(complete)
-        thread = threading.Thread(target=run, name="tacit-index", daemon=True)
-        thread.start()
-        return thread
-
     def _finish_build(self, started: float, complete: bool) -> None:
         with self._lock:
             self._build_seconds = time.monotonic() - started

@@ -6,6 +6,7 @@ creates, edits, moves and deletes to the index. Events come in bursts (an atomic
 create + write + rename; a checkout touches hundreds of files), so they are collected
 per path and applied by a worker thread once the burst has been quiet for `debounce_s`
 (or has gone on for `max_delay_s`), never on the observer's or the event loop's thread.
+On Linux the observer puts no watch on the folders the index skips (`context/inotify_watch.py`).
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
-from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
+from context import inotify_watch
 from context.index import WorkspaceIndex
 from context.workspace_files import SKIP_DIRS
 
@@ -52,7 +53,7 @@ class IndexWatcher:
         self._stopping = False
         self._worker = threading.Thread(target=self._run, name="tacit-index-watch", daemon=True)
         self._worker.start()
-        observer = Observer()
+        observer = inotify_watch.observer()
         handler = _Handler(self._queue)
         for root in self.index.roots:
             observer.schedule(handler, str(root), recursive=True)

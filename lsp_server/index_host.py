@@ -43,6 +43,7 @@ class IndexHost:
         self.watcher: IndexWatcher | None = None
         self.ready = threading.Event()
         self._stop = threading.Event()
+        self._lock = threading.Lock()  # the watcher is set on the indexing thread, taken on shutdown
 
     def start(self, roots: list[Path], max_file_bytes: int, report_progress: bool, watch: bool = True) -> None:
         """Index `roots` in the background; report progress when the client supports it."""
@@ -72,20 +73,33 @@ class IndexHost:
                     message=f"{stats.get('files', 0)} files indexed"))
             self.ready.set()
 
-        # The watcher starts before the build: a file changed while the workspace is being indexed (or
-        # right after the index reports complete) is re-read, not missed.
-        if watch:
-            self.watcher = IndexWatcher(self.index)
-            try:
-                self.watcher.start()
-            except OSError as exc:  # e.g. inotify limits
-                log.warning("file watching unavailable: %s", exc)
-                self.watcher = None
-        self.index.build_in_background(on_progress, self._stop.is_set, on_done)
+        def run() -> None:
+            # The watcher starts before the build: a file changed while the workspace is being indexed
+            # (or right after the index reports complete) is re-read, not missed. Both run on this
+            # thread: setting up the watches walks every folder, which must not hold up the event loop.
+            if watch:
+                self._start_watcher()
+            on_done(self.index.build(on_progress, self._stop.is_set))
+
+        threading.Thread(target=run, name="tacit-index", daemon=True).start()
+
+    def _start_watcher(self) -> None:
+        watcher = IndexWatcher(self.index)
+        try:
+            watcher.start()
+        except Exception as exc:  # e.g. inotify limits; the index is built all the same
+            log.warning("file watching unavailable: %s", exc)
+            return
+        with self._lock:
+            if not self._stop.is_set():
+                self.watcher, watcher = watcher, None
+        if watcher is not None:  # shut down meanwhile
+            watcher.stop()
 
     def shutdown(self) -> None:
         """Stop indexing and watching."""
-        self._stop.set()
-        if self.watcher is not None:
-            self.watcher.stop()
-            self.watcher = None
+        with self._lock:
+            self._stop.set()
+            watcher, self.watcher = self.watcher, None
+        if watcher is not None:
+            watcher.stop()

@@ -1,15 +1,21 @@
 """IndexWatcher: changes made on disk, outside the editor, reach the index."""
 
+import asyncio
+import errno
+import logging
 import os
 import shutil
+import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from context import inotify_watch
 from context.index import WorkspaceIndex
 from context.index_watch import IndexWatcher
+from context.inotify_watch import held_watches
 
 TIMEOUT_S = 10.0
 
@@ -143,3 +149,106 @@ def test_stop_is_idempotent_and_start_again(tmp_path):
     Path(tmp_path / "late.py").write_text(source("late"))
     wait_for(lambda: "late.py" in index.files)
     watcher.stop()
+
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify watches one folder at a time")
+
+
+@linux_only
+def test_skipped_folders_get_no_inotify_watch(tmp_path):
+    # node_modules, .git, .venv, target can hold tens of thousands of folders: a watch each would eat the
+    # user's inotify limit, shared with every other program, for folders the index never reads
+    for folder in ("src/pkg/__pycache__", "docs", "out/gen", "node_modules/a/lib/x", ".git/objects/ab",
+                   ".venv/lib/site", "target/debug/deps"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / ".gitignore").write_text("out/\n")  # ignored, but watched: un-ignoring it must bring it in
+    before = held_watches()
+    index = WorkspaceIndex([tmp_path])
+    watcher = IndexWatcher(index, debounce_s=0.05)
+    watcher.start()
+    try:
+        # the root, src, src/pkg, docs, out, out/gen
+        assert held_watches() - before == 6
+        # a folder made later is watched (and what is written in it indexed); a skipped one inside it is not
+        (tmp_path / "src" / "new" / "node_modules" / "b").mkdir(parents=True)
+        (tmp_path / "src" / "new" / "late.py").write_text(source("late"))
+        wait_for(lambda: "src/new/late.py" in index.files)
+        (tmp_path / "src" / "new" / "later.py").write_text(source("later"))
+        wait_for(lambda: "src/new/later.py" in index.files)
+        assert held_watches() - before == 7
+    finally:
+        watcher.stop()
+    assert held_watches() == before
+
+
+@linux_only
+def test_watch_limit_is_reported_and_the_rest_still_watched(tmp_path, monkeypatch, caplog):
+    from watchdog.observers.inotify_c import InotifyFD
+
+    (tmp_path / "full" / "deeper").mkdir(parents=True)
+    (tmp_path / "open").mkdir()
+    add = InotifyFD.add_callback
+
+    def limited(self, path, *args, **kwargs):
+        if b"/full" in path:
+            raise OSError(errno.ENOSPC, "inotify watch limit reached")
+        return add(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(InotifyFD, "add_callback", limited)
+    monkeypatch.setitem(inotify_watch.said, "limit", False)
+    index = WorkspaceIndex([tmp_path])
+    watcher = IndexWatcher(index, debounce_s=0.05)
+    with caplog.at_level(logging.WARNING, logger="context.inotify_watch"):
+        watcher.start()
+    try:
+        assert "could not watch 2 folders" in caplog.text and "max_user_watches" in caplog.text
+        (tmp_path / "open" / "seen.py").write_text(source("seen"))
+        wait_for(lambda: "open/seen.py" in index.files)
+    finally:
+        watcher.stop()
+
+
+async def test_the_server_sets_up_watching_off_its_event_loop_then_builds(tmp_path, monkeypatch):
+    # setting up the watches walks every folder: on a large tree that held up initialize for seconds
+    from lsp_server.index_host import IndexHost
+
+    (tmp_path / "a.py").write_text(source("a"))
+    order = []
+    start = IndexWatcher.start
+
+    def recording(self):
+        order.append(("watch", threading.current_thread() is threading.main_thread()))
+        start(self)
+
+    monkeypatch.setattr(IndexWatcher, "start", recording)
+    host = IndexHost(server=None)
+    host.start([tmp_path], max_file_bytes=1_000_000, report_progress=False)
+    assert await asyncio.to_thread(host.ready.wait, TIMEOUT_S)
+    try:
+        assert order == [("watch", False)]  # on the indexing thread, before the build finished
+        assert host.watcher is not None and "a.py" in host.index.files
+        (tmp_path / "b.py").write_text(source("b"))
+        wait_for(lambda: "b.py" in host.index.files)
+    finally:
+        host.shutdown()
+    assert host.watcher is None
+
+
+def test_a_watcher_that_cannot_start_still_leaves_a_built_index(tmp_path, monkeypatch):
+    from lsp_server.index_host import IndexHost
+
+    (tmp_path / "a.py").write_text(source("a"))
+
+    def broken(self):
+        raise OSError(errno.EMFILE, "inotify instance limit reached")
+
+    monkeypatch.setattr(IndexWatcher, "start", broken)
+    host = IndexHost(server=None)
+
+    async def run():
+        host.start([tmp_path], max_file_bytes=1_000_000, report_progress=False)
+        return await asyncio.to_thread(host.ready.wait, TIMEOUT_S)
+
+    assert asyncio.run(run())
+    assert host.watcher is None and "a.py" in host.index.files
+    host.shutdown()

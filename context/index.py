@@ -48,8 +48,10 @@ class FileEntry:
 class WorkspaceIndex:
     """Definitions and imports of every eligible source file under `roots`."""
 
-    def __init__(self, roots: list[Path], max_file_bytes: int = 1_000_000):
+    def __init__(self, roots: list[Path], max_file_bytes: int = 1_000_000, max_files: int = 0):
         self.workspace = WorkspaceFiles(roots, max_file_bytes)
+        self.max_files = max_files  # 0: no limit; else the index never holds more files than this
+        self._eligible = 0  # files the last build found
         self._files: dict[str, FileEntry] = {}
         self._by_name: dict[str, dict[str, list[Definition]]] = {}  # name -> file -> definitions
         self._calls: dict[str, dict[str, list[str]]] = {}  # callee name -> file -> call lines
@@ -75,14 +77,14 @@ class WorkspaceIndex:
 
     def build(self, progress: Progress | None = None, should_stop: Callable[[], bool] | None = None,
               deadline: float | None = None) -> bool:
-        """Index every eligible file; False when stopped early (by `should_stop` or the
+        """Index every eligible file (at most `max_files`); False when stopped early (by `should_stop` or the
         `time.monotonic()` `deadline`), leaving what was indexed so far."""
         with self._build_lock:
             started = time.monotonic()
             with self._lock:
                 self._touched.clear()
                 self._skipped.clear()
-            paths = list(self.workspace.walk())
+            paths = self._preferred(list(self.workspace.walk()))
             step = max(1, len(paths) // 100)
             _report(progress, 0, len(paths))
             seen: set[str] = set()
@@ -98,6 +100,27 @@ class WorkspaceIndex:
             self._drop_unseen(seen)
             self._finish_build(started, complete=True)
             return True
+
+    def _preferred(self, paths: list[Path]) -> list[Path]:
+        """`paths`, or `max_files` of them when there are more: first the files changed in the last
+        day, then the day before and so on; within a day the shallower first, then by path (a fresh
+        clone is all one day: its top folders first)."""
+        with self._lock:
+            self._eligible = len(paths)
+        if not self.max_files or len(paths) <= self.max_files:
+            return paths
+        now = time.time()
+
+        def key(path: Path) -> tuple[int, int, str]:
+            try:
+                age_days = int((now - path.stat().st_mtime) // 86400)
+            except OSError:
+                age_days = 1 << 30
+            return (age_days, len(path.parts), str(path))
+
+        log.warning("the workspace has %d files to index; indexing %d of them (context.maxFiles)",
+                    len(paths), self.max_files)
+        return sorted(paths, key=key)[: self.max_files]
 
     def _finish_build(self, started: float, complete: bool) -> None:
         with self._lock:
@@ -188,9 +211,12 @@ class WorkspaceIndex:
         with self._lock:
             if from_build and rel in self._touched:
                 return False  # updated while the build ran: the update is newer
+            before = rel in self._files
+            if entry is not None and not before and 0 < self.max_files <= len(self._files):
+                self._skipped["over_limit"] += 1  # the limit holds for files added later too
+                return False
             if not from_build:
                 self._touched.add(rel)
-            before = rel in self._files
             self._store(rel, entry)
         return before or entry is not None
 
@@ -277,6 +303,7 @@ class WorkspaceIndex:
                 "imports": sum(len(e.imports) for e in self._files.values()),
                 "names": len(self._by_name),
                 "called_names": len(self._calls),
+                "eligible": self._eligible,
                 "skipped": dict(self._skipped),
                 "build_seconds": round(self._build_seconds, 3),
                 "complete": self._complete,

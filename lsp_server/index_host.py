@@ -45,12 +45,13 @@ class IndexHost:
         self._stop = threading.Event()
         self._lock = threading.Lock()  # the watcher is set on the indexing thread, taken on shutdown
 
-    def start(self, roots: list[Path], max_file_bytes: int, report_progress: bool, watch: bool = True) -> None:
+    def start(self, roots: list[Path], max_file_bytes: int, report_progress: bool, watch: bool = True,
+              max_files: int = 0) -> None:
         """Index `roots` in the background; report progress when the client supports it."""
         if not roots:
             self.ready.set()
             return
-        self.index = WorkspaceIndex(roots, max_file_bytes=max_file_bytes)
+        self.index = WorkspaceIndex(roots, max_file_bytes=max_file_bytes, max_files=max_files)
         loop = asyncio.get_running_loop()
         token = f"tacit-index-{uuid.uuid4().hex[:8]}"
         progress = self.server.work_done_progress if report_progress else None
@@ -69,8 +70,10 @@ class IndexHost:
             stats = self.index.stats() if self.index is not None else {}
             log.info("index %s: %s", "built" if complete else "stopped", stats)
             if progress is not None:
+                files, found = stats.get("files", 0), stats.get("eligible", 0)
+                limited = f" of {found} (context.maxFiles)" if 0 < max_files < found else ""
                 loop.call_soon_threadsafe(progress.end, token, types.WorkDoneProgressEnd(
-                    message=f"{stats.get('files', 0)} files indexed"))
+                    message=f"{files} files indexed{limited}"))
             self.ready.set()
 
         def run() -> None:

@@ -75,7 +75,7 @@ def register(server: TacitServer) -> None:
     async def initialized(ls: TacitServer, params: types.InitializedParams) -> None:
         if ls.options.context.index:
             ls.index_host.start(ls.roots, ls.options.context.max_file_bytes, ls.client_progress,
-                                watch=ls.options.context.watch)
+                                watch=ls.options.context.watch, max_files=ls.options.context.max_files)
         await ls.host.apply(ls.options)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)

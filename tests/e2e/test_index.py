@@ -63,3 +63,23 @@ async def test_changes_on_disk_are_followed(model_path, tmp_path):
             await status(client)
     finally:
         await client.close()
+
+
+async def test_a_workspace_past_max_files_is_indexed_in_part_and_says_so(model_path, tmp_path):
+    ws = tmp_path / "ws"
+    (ws / "pkg").mkdir(parents=True)
+    for name in ("a", "b", "c"):
+        (ws / "pkg" / f"{name}.py").write_text(f"def {name}():\n    pass\n")
+    client = await lsp_client.start({"context": {"maxFiles": 2}}, root=ws, env={"TACIT_CONFIG": str(tmp_path)})
+    try:
+        st = await wait_for(lambda s: s["index"] and s["index"].complete, client)
+        assert st["index"].files == 2 and st["index"].eligible == 3
+        for _ in range(100):  # the report is sent from the indexing thread, right after the build
+            ends = [p["value"].get("message", "") for p in client.progress
+                    if isinstance(p.get("value"), dict) and p["value"].get("kind") == "end"]
+            if ends:
+                break
+            await asyncio.sleep(0.1)
+        assert ends == ["2 files indexed of 3 (context.maxFiles)"]
+    finally:
+        await client.close()

@@ -328,3 +328,26 @@ def test_root_given_through_a_symlink(tmp_path):
     assert index.update_path(tmp_path / "alias" / "b.py")  # the editor may name files either way
     assert index.definitions_in(tmp_path / "alias" / "b.py")[0].name == "via_alias"
     assert index.remove_path(tmp_path / "alias" / "a.py") and list(index.files) == ["b.py"]
+
+
+def test_a_workspace_past_max_files_indexes_the_recent_then_the_shallow_and_stays_within_it(tmp_path):
+    days_ago = {"old_top.py": 3, "pkg/old_deep.py": 3, "pkg/sub/older.py": 9, "pkg/sub/today.py": 0,
+                "vendor/lib/today_too.py": 0, "a/yesterday.py": 1}
+    now = time.time()
+    for name, days in days_ago.items():
+        os.utime(write(tmp_path, name), (now, now - days * 86400 - 60))
+    index = WorkspaceIndex([tmp_path], max_files=4)
+    assert index.build()
+    # changed today first, then yesterday's, then of the older ones the shallowest
+    assert sorted(index.files) == ["a/yesterday.py", "old_top.py", "pkg/sub/today.py", "vendor/lib/today_too.py"]
+    assert index.stats()["eligible"] == 6
+    # files that appear later stay out while the index is full; edits to indexed ones still go in
+    assert not index.update_path(write(tmp_path, "new.py")) and "new.py" not in index.files
+    assert index.stats()["skipped"]["over_limit"] == 1
+    assert index.update_path(write(tmp_path, "old_top.py", "def renamed():\n    pass\n"))
+    assert index.lookup("renamed")
+    assert index.remove_path(tmp_path / "a" / "yesterday.py")
+    assert index.update_path(tmp_path / "new.py") and len(index.files) == 4
+    # no limit: everything
+    unlimited = WorkspaceIndex([tmp_path])
+    assert unlimited.build() and len(unlimited.files) == 7

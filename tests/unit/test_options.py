@@ -74,3 +74,10 @@ def test_vscode_settings_default_to_the_server_defaults():
         assert spec["default"] == node, key
         compared += 1
     assert compared >= 20
+
+
+def test_max_files_bounds_the_index_and_zero_lifts_the_bound():
+    assert Options().context.max_files == 10_000
+    assert parse_options({"context": {"maxFiles": 0}})[0].context.max_files == 0
+    opts, errors = parse_options({"context": {"maxFiles": -5}})
+    assert opts.context.max_files == 10_000 and any("maxFiles" in e for e in errors)

@@ -13,7 +13,11 @@ folder, and with ours, which leaves the skipped folders out (`context/inotify_wa
 Targets (issue): initial index of 2,000 files <= 20 s on 2 cores; re-index of one changed
 file <= 50 ms.
 
-    python bench/index.py [--files 2000] [--edits 50] [--seed 0] [--skipped-folders 20000]
+    python bench/index.py [--files 2000] [--edits 50] [--seed 0] [--skipped-folders 20000] [--large]
+
+`--large` also builds the index of this venv's whole site-packages (some 26,000 files), once
+with the default `context.maxFiles` and once without a limit, each in a fresh process: build
+seconds, files and peak RSS side by side.
 
 Writes bench/results/index.json.
 """
@@ -26,6 +30,7 @@ import os
 import random
 import resource
 import shutil
+import subprocess
 import sys
 import sysconfig
 import tempfile
@@ -97,6 +102,32 @@ def measure_watch_setup(index: WorkspaceIndex, repeats: int = 3) -> dict:
         out[f"watch_setup_{name}_watches"] = max(r["watches"])
     out["watch_setup_ms_ratio"] = round(out["watch_setup_stock_ms_p50"] / max(out["watch_setup_pruned_ms_p50"], 0.1), 1)
     return out
+
+
+def measure_large(limits: list[int]) -> dict:
+    """The whole site-packages indexed with each file limit, each in a process of its own (peak RSS)."""
+    site = sysconfig.get_paths()["purelib"]
+    out: dict = {"large_root": "site-packages"}
+    for limit in limits:
+        child = subprocess.run([sys.executable, __file__, "--child-build", site, "--max-files", str(limit)],
+                               check=True, capture_output=True, text=True)
+        row = json.loads(child.stdout)
+        tag = f"large_max_files_{limit}"
+        out[tag] = row
+    return out
+
+
+def child_build(root: str, max_files: int) -> None:
+    """Run in a fresh process by `measure_large`: build, print figures as JSON."""
+    base = psutil.Process().memory_info().rss
+    index = WorkspaceIndex([Path(root)], max_files=max_files)
+    start = time.perf_counter()
+    index.build()
+    stats = index.stats()
+    print(json.dumps({"files": stats["files"], "eligible": stats["eligible"],
+                      "build_s": round(time.perf_counter() - start, 1),
+                      "rss_growth_mb": round((psutil.Process().memory_info().rss - base) / 2**20),
+                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
 
 
 def measure_build(root: Path) -> tuple[WorkspaceIndex, dict]:
@@ -172,7 +203,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skipped-folders", type=int, default=20000,
                         help="folders of a node_modules the index never reads (0: none)")
+    parser.add_argument("--large", action="store_true", help="also index all of site-packages, with and without "
+                        "the default file limit")
+    parser.add_argument("--child-build", help=argparse.SUPPRESS)
+    parser.add_argument("--max-files", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child_build:
+        child_build(args.child_build, args.max_files)
+        return
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="tacit-index-bench-") as tmp:
         root = Path(tmp)
@@ -186,6 +224,9 @@ def main() -> None:
         result.update(measure_updates(index, root, args.edits, rng))
         result.update(measure_watch(index, root, min(args.edits, 20), rng))
         result.update(measure_watch_setup(index))
+    if args.large:
+        from lsp_server.options import ContextOptions
+        result.update(measure_large([ContextOptions().max_files, 0]))
     result.update({
         "rss_before_build_mb": round(rss_before / 2**20, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

@@ -10,7 +10,9 @@ Everything stored passes through `secrets.redact`.
 
 from __future__ import annotations
 
+import keyword
 import re
+import sys
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -35,7 +37,7 @@ SKIPPED_SIBLINGS = frozenset({"attribute_item", "decorator", "annotation", "mark
 COMMENT_MARKERS = ("///", "//!", "//", "#", "---", "--")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Definition:
     """A named definition: where it is, its header text and the first paragraph of its doc."""
 
@@ -56,6 +58,14 @@ class Outline:
     imports: list[str] = field(default_factory=list)
 
 
+# Names too common to be worth looking up or showing callers of: keywords, builtins, language words
+COMMON = frozenset(keyword.kwlist) | frozenset({
+    "self", "cls", "None", "True", "False", "print", "len", "str", "int", "float", "dict", "list", "set",
+    "tuple", "range", "isinstance", "super", "object", "const", "let", "var", "function", "return",
+    "this", "new", "null", "undefined", "true", "false", "func", "fn", "pub", "impl", "mut", "use",
+    "local", "end", "then", "void", "static", "public", "private", "struct", "type", "interface",
+})
+
 # `name(` at a call, not at a definition; a line longer than MAX_CALL_LINE is not kept
 CALL = re.compile(rb"(?<![A-Za-z0-9_])(?<!def )(?<!function )(?<!func )(?<!fn )(?<!class )"
                   rb"([A-Za-z_][A-Za-z0-9_]*)\s?\(")
@@ -75,8 +85,13 @@ def call_lines(source: bytes) -> dict[str, list[str]]:
         if len(line) > MAX_CALL_LINE or line.startswith((b"#", b"//", b"--", b"*")):
             continue
         text = ""
-        for name in CALL.findall(line):
-            lines = found.setdefault(name.decode("ascii"), [])
+        for raw_name in CALL.findall(line):
+            name = raw_name.decode("ascii")
+            if name in COMMON:
+                continue  # `usages` never shows callers of `print` or `len`
+            lines = found.get(name)
+            if lines is None:  # a name repeats across thousands of files: one string for all
+                lines = found[sys.intern(name)] = []
             text = text or line.decode("utf-8", "replace")
             if len(lines) < CALLS_PER_NAME and text not in lines:
                 lines.append(text)
@@ -143,7 +158,7 @@ def _definition(spec: OutlineSpec, kind: str, node: Node, caps: dict[str, list[N
     container = _text(caps["container"][0]) if "container" in caps else owner
     signature = redact(_signature(node, caps, kind, source))
     doc = redact(_doc(spec, node, caps))
-    return Definition(name, kind, path, node.start_point[0], signature, doc, container)
+    return Definition(sys.intern(name), kind, path, node.start_point[0], signature, doc, sys.intern(container))
 
 
 def _split_qualified(name: str) -> tuple[str, str]:

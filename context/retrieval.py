@@ -23,17 +23,11 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from context.outline import MAX_CALL_LINE  # the bound the index keeps call lines to (`usages`)
+from context.outline import COMMON, MAX_CALL_LINE  # what the index keeps call lines of (`usages`)
 from context.secrets import redact
 from context.syntax import language_for_path
 
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-COMMON = frozenset(keyword.kwlist) | frozenset({
-    "self", "cls", "None", "True", "False", "print", "len", "str", "int", "float", "dict", "list", "set",
-    "tuple", "range", "isinstance", "super", "object", "const", "let", "var", "function", "return",
-    "this", "new", "null", "undefined", "true", "false", "func", "fn", "pub", "impl", "mut", "use",
-    "local", "end", "then", "void", "static", "public", "private", "struct", "type", "interface",
-})
 
 
 @dataclass(frozen=True)

@@ -243,6 +243,7 @@ def test_call_lines_keep_calls_not_definitions_or_comments():
     got = call_lines(source)
     assert got["connect"] == ["conn = connect('db', 5432)", "other = connect('cache', 6379)"]  # two, distinct
     assert got["open_socket"] == ["return open_socket(host, port)"]
+    assert "print" not in call_lines(b"print(conn)\nlen(x)\n")  # `usages` never shows callers of builtins
 
 
 def test_usages_show_how_other_files_call_a_workspace_function(tmp_path):

@@ -31,7 +31,7 @@ def explain(path: Path, line: int, col: int, index_workspace: bool = True) -> st
     root = workspace_root(path)
     index = None
     if index_workspace:
-        index = WorkspaceIndex([root])
+        index = WorkspaceIndex([root], max_files=Options().context.max_files)  # as the server bounds it
         index.build()
     manifest = load_manifest()
     choice = read_settings().get("model") or manifest.default

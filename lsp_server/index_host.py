@@ -73,7 +73,7 @@ class IndexHost:
                 files, found = stats.get("files", 0), stats.get("eligible", 0)
                 limited = f" of {found} (context.maxFiles)" if 0 < max_files < found else ""
                 loop.call_soon_threadsafe(progress.end, token, types.WorkDoneProgressEnd(
-                    message=f"{files} files indexed{limited}"))
+                    message=f"{files} file{'' if files == 1 else 's'} indexed{limited}"))
             self.ready.set()
 
         def run() -> None:

@@ -25,6 +25,18 @@ async def wait_for(predicate, client, timeout: float = 30):
     raise AssertionError(f"timed out; last status {st}")
 
 
+async def progress_kinds(client, timeout: float = 10) -> list[tuple[str, str]]:
+    """(kind, message) of each `$/progress` report, once the end has come: it is sent from the indexing
+    thread right after the build, so a status that says "complete" can arrive before it."""
+    for _ in range(int(timeout / 0.1)):
+        reports = [(p["value"]["kind"], p["value"].get("message", "")) for p in client.progress
+                   if isinstance(p.get("value"), dict)]
+        if reports and reports[-1][0] == "end":
+            return reports
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no end of progress; reports: {client.progress}")
+
+
 async def test_index_is_built_on_initialize_with_progress(model_path, tmp_path):
     ws = tmp_path / "ws"
     (ws / "pkg").mkdir(parents=True)
@@ -35,8 +47,8 @@ async def test_index_is_built_on_initialize_with_progress(model_path, tmp_path):
     try:
         st = await wait_for(lambda s: s["index"] and s["index"].complete, client)
         assert st["index"].files == 1 and st["index"].definitions >= 1  # .env never indexed
-        kinds = [p["value"]["kind"] for p in client.progress if isinstance(p.get("value"), dict)]
-        assert kinds[0] == "begin" and kinds[-1] == "end"
+        reports = await progress_kinds(client)
+        assert reports[0][0] == "begin" and reports[-1] == ("end", "1 file indexed")
     finally:
         await client.close()
 
@@ -74,12 +86,6 @@ async def test_a_workspace_past_max_files_is_indexed_in_part_and_says_so(model_p
     try:
         st = await wait_for(lambda s: s["index"] and s["index"].complete, client)
         assert st["index"].files == 2 and st["index"].eligible == 3
-        for _ in range(100):  # the report is sent from the indexing thread, right after the build
-            ends = [p["value"].get("message", "") for p in client.progress
-                    if isinstance(p.get("value"), dict) and p["value"].get("kind") == "end"]
-            if ends:
-                break
-            await asyncio.sleep(0.1)
-        assert ends == ["2 files indexed of 3 (context.maxFiles)"]
+        assert (await progress_kinds(client))[-1] == ("end", "2 files indexed of 3 (context.maxFiles)")
     finally:
         await client.close()

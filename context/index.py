@@ -116,7 +116,8 @@ class WorkspaceIndex:
                 age_days = int((now - path.stat().st_mtime) // 86400)
             except OSError:
                 age_days = 1 << 30
-            return (age_days, len(path.parts), str(path))
+            rel = self.workspace.rel(path)  # depth within its root: several roots compare fairly
+            return (age_days, rel.count("/"), rel)
 
         log.warning("the workspace has %d files to index; indexing %d of them (context.maxFiles)",
                     len(paths), self.max_files)

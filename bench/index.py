@@ -42,7 +42,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from context import index_watch, inotify_watch  # noqa: E402
+from context import inotify_watch  # noqa: E402
 from context.index import WorkspaceIndex  # noqa: E402
 from context.index_watch import IndexWatcher  # noqa: E402
 from tuning.metrics import pct  # noqa: E402
@@ -67,14 +67,17 @@ def make_workspace(dest: Path, want: int) -> int:
     return copied
 
 
+PACKAGE_FOLDERS = ("lib", "lib/a", "lib/b", "dist", "dist/cjs", "dist/esm", "src", "src/x", "types", "test")
+
+
 def make_node_modules(root: Path, folders: int) -> int:
-    """A `node_modules` of about `folders` folders in the shape npm leaves: packages of ten folders."""
-    made = 0
-    for package in range(max(1, folders // 10)):
-        for sub in ("lib", "lib/a", "lib/b", "dist", "dist/cjs", "dist/esm", "src", "src/x", "types", "test"):
+    """A `node_modules` of about `folders` folders in the shape npm leaves: packages of eleven folders
+    (the package's own and ten below it). Returns how many folders it made, itself included."""
+    packages = max(1, folders // 10)
+    for package in range(packages):
+        for sub in PACKAGE_FOLDERS:
             (root / "node_modules" / f"pkg{package}" / sub).mkdir(parents=True, exist_ok=True)
-            made += 1
-    return made + max(1, folders // 10) + 1
+    return packages * (len(PACKAGE_FOLDERS) + 1) + 1
 
 
 def measure_watch_setup(index: WorkspaceIndex, repeats: int = 3) -> dict:
@@ -88,7 +91,7 @@ def measure_watch_setup(index: WorkspaceIndex, repeats: int = 3) -> dict:
             for name, factory in (("stock", Observer), ("pruned", own)):
                 inotify_watch.observer = factory  # what IndexWatcher.start calls
                 before = inotify_watch.held_watches() or 0
-                watcher = index_watch.IndexWatcher(index)
+                watcher = IndexWatcher(index)
                 start = time.perf_counter()
                 watcher.start()
                 runs[name]["ms"].append((time.perf_counter() - start) * 1000)

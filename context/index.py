@@ -208,18 +208,28 @@ class WorkspaceIndex:
     def _index_one(self, path: Path, from_build: bool) -> bool:
         """Parse one file outside the lock and store the result; True when the index changed."""
         rel = self.workspace.rel(path)
+        with self._lock:
+            if self._no_room(rel):  # not parsed at all: a checkout of thousands of files costs nothing
+                return False
         entry = self._load(path, rel)
         with self._lock:
             if from_build and rel in self._touched:
                 return False  # updated while the build ran: the update is newer
             before = rel in self._files
-            if entry is not None and not before and 0 < self.max_files <= len(self._files):
-                self._skipped["over_limit"] += 1  # the limit holds for files added later too
+            if entry is not None and self._no_room(rel):  # filled up while this one was parsed
                 return False
             if not from_build:
                 self._touched.add(rel)
             self._store(rel, entry)
         return before or entry is not None
+
+    def _no_room(self, rel: str) -> bool:
+        """True (and counted) when `rel` is not indexed and the index is full: the limit holds for
+        files added after the build too. Call with the lock held."""
+        if 0 < self.max_files <= len(self._files) and rel not in self._files:
+            self._skipped["over_limit"] += 1
+            return True
+        return False
 
     def _load(self, path: Path, rel: str) -> FileEntry | None:
         data, reason = self.workspace.read(path)

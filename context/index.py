@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from context import syntax
-from context.outline import Definition, call_lines, outline
+from context.outline import Definition, call_lines, calls_in, outline
 from context.workspace_files import WorkspaceFiles
 
 __all__ = ["Definition", "FileEntry", "WorkspaceIndex"]
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 
 
-@dataclass
+@dataclass(slots=True)
 class FileEntry:
     """One indexed file. `imports` holds `module` and `module:symbol` for named imports."""
 
@@ -42,7 +42,47 @@ class FileEntry:
     imports: list[str] = field(default_factory=list)
     mtime: float = 0.0
     size: int = 0
-    calls: dict[str, list[str]] = field(default_factory=dict)  # callee name -> call lines (`usages`)
+    calls: str = ""  # the lines `usages` may show, one per line (`outline.call_lines`)
+    called: tuple[str, ...] = ()  # the names those lines call
+
+
+class Postings:
+    """name -> {file: value}, in the order the files came. Most names occur in one file only: those
+    hold a (file, value) pair, not a dict of one (a third of the size). Adding and dropping a file
+    cost the same however many files hold a name (a checkout that rewrites thousands of files)."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self) -> None:
+        self._rows: dict[str, tuple[str, object] | dict[str, object]] = {}
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def add(self, name: str, path: str, value: object) -> None:
+        row = self._rows.get(name)
+        if row is None:
+            self._rows[name] = (path, value)
+        elif isinstance(row, tuple):
+            self._rows[name] = {row[0]: row[1], path: value}
+        else:
+            row[path] = value
+
+    def discard(self, name: str, path: str) -> None:
+        row = self._rows.get(name)
+        if isinstance(row, tuple):
+            if row[0] == path:
+                del self._rows[name]
+        elif row is not None:
+            row.pop(path, None)
+            if not row:
+                del self._rows[name]
+
+    def get(self, name: str) -> list[tuple[str, object]]:
+        row = self._rows.get(name)
+        if row is None:
+            return []
+        return [row] if isinstance(row, tuple) else list(row.items())
 
 
 class WorkspaceIndex:
@@ -53,8 +93,8 @@ class WorkspaceIndex:
         self.max_files = max_files  # 0: no limit; else the index never holds more files than this
         self._eligible = 0  # files the last build found
         self._files: dict[str, FileEntry] = {}
-        self._by_name: dict[str, dict[str, list[Definition]]] = {}  # name -> file -> definitions
-        self._calls: dict[str, dict[str, list[str]]] = {}  # callee name -> file -> call lines
+        self._by_name = Postings()  # name -> file -> its definition, or a tuple when several
+        self._calls = Postings()  # callee name -> files whose call lines call it (value None)
         self._lock = threading.RLock()  # guards the tables below; never held while parsing
         self._build_lock = threading.Lock()  # one build at a time
         self._touched: set[str] = set()  # paths updated since the running build started
@@ -246,31 +286,26 @@ class WorkspaceIndex:
                 self._skipped["error"] += 1
             return None
         return FileEntry(rel, language, result.definitions, result.imports, data.mtime, data.size,
-                         call_lines(data.data))
+                         *call_lines(data.data))
 
     def _store(self, rel: str, entry: FileEntry | None) -> None:
         """Replace a file's entry and its by-name rows; call with the lock held."""
         old = self._files.pop(rel, None)
         if old is not None:
-            for d in old.definitions:
-                rows = self._by_name.get(d.name)
-                if rows is not None:
-                    rows.pop(rel, None)
-                    if not rows:
-                        del self._by_name[d.name]
-            for name in old.calls:
-                files = self._calls.get(name)
-                if files is not None:
-                    files.pop(rel, None)
-                    if not files:
-                        del self._calls[name]
+            for name in {d.name for d in old.definitions}:
+                self._by_name.discard(name, rel)
+            for name in old.called:
+                self._calls.discard(name, rel)
         if entry is None:
             return
         self._files[rel] = entry
+        named: dict[str, list[Definition]] = {}
         for d in entry.definitions:
-            self._by_name.setdefault(d.name, {}).setdefault(rel, []).append(d)
-        for name, lines in entry.calls.items():
-            self._calls.setdefault(name, {})[rel] = lines
+            named.setdefault(d.name, []).append(d)
+        for name, defs in named.items():
+            self._by_name.add(name, rel, defs[0] if len(defs) == 1 else tuple(defs))
+        for name in entry.called:
+            self._calls.add(name, rel, None)
 
     # ---- queries
 
@@ -278,8 +313,8 @@ class WorkspaceIndex:
         """Every definition called `name`; `Klass.method` narrows to one container."""
         container, _, short = name.rpartition(".") if "." in name else ("", "", name)
         with self._lock:
-            rows = self._by_name.get(short, {})
-            found = [d for defs in rows.values() for d in defs]
+            rows = self._by_name.get(short)
+        found = [d for _, v in rows for d in (v if isinstance(v, tuple) else (v,))]
         return [d for d in found if d.container == container] if container else found
 
     def imports_of(self, path: str) -> list[str]:
@@ -288,10 +323,16 @@ class WorkspaceIndex:
             entry = self._files.get(path)
             return list(entry.imports) if entry is not None else []
 
-    def calls_of(self, name: str) -> dict[str, list[str]]:
-        """Lines that call `name`, by file: how the workspace uses a function (for `usages`)."""
+    def callers(self, name: str) -> list[str]:
+        """The files with lines that call `name` (`usages` shows how the workspace uses a function)."""
         with self._lock:
-            return dict(self._calls.get(name, {}))
+            return [path for path, _ in self._calls.get(name)]
+
+    def calls_in(self, path: str, name: str) -> list[str]:
+        """The lines of the file at `path` (a relative key) that call `name`; [] when it is not indexed."""
+        with self._lock:
+            entry = self._files.get(path)
+        return calls_in(entry.calls, name) if entry is not None else []
 
     def definitions_in(self, path: Path | str) -> list[Definition]:
         """The definitions of one file, given as a relative key or an absolute path."""

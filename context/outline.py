@@ -69,32 +69,51 @@ COMMON = frozenset(keyword.kwlist) | frozenset({
 # `name(` at a call, not at a definition; a line longer than MAX_CALL_LINE is not kept
 CALL = re.compile(rb"(?<![A-Za-z0-9_])(?<!def )(?<!function )(?<!func )(?<!fn )(?<!class )"
                   rb"([A-Za-z_][A-Za-z0-9_]*)\s?\(")
+COMMON_BYTES = frozenset(n.encode("ascii") for n in COMMON)
+CALL_TEXT = re.compile(CALL.pattern.decode("ascii"))  # the same, over the decoded lines `call_lines` keeps
 MAX_CALL_LINE = 160
 CALLS_PER_NAME = 2
 
 
-def call_lines(source: bytes) -> dict[str, list[str]]:
-    """Per called name, the first `CALLS_PER_NAME` distinct lines of `source` that call it, stripped.
-    A regex, not a parse: it runs on every indexed file, and a stray match only costs a line. Not
-    redacted here (that is per line, and slow): `retrieval.usages` redacts what it hands out."""
-    found: dict[str, list[str]] = {}
+def call_lines(source: bytes) -> tuple[str, tuple[str, ...]]:
+    """The lines `usages` may show from `source`, and the names they call. For each called name the
+    first `CALLS_PER_NAME` distinct lines that call it are kept, stripped, in file order, joined by
+    newlines into one string: a file's call lines cost one object, not one per line and list per
+    name (`calls_in` finds a name's lines again). A regex, not a parse: it runs on every indexed
+    file, and a stray match only costs a line. Not redacted here (that is per line, and slow):
+    `retrieval.usages` redacts what it hands out."""
+    found: dict[str, list[bytes]] = {}
+    kept: list[bytes] = []
     for raw in source.split(b"\n"):
         if b"(" not in raw:
             continue
         line = raw.strip()
         if len(line) > MAX_CALL_LINE or line.startswith((b"#", b"//", b"--", b"*")):
             continue
-        text = ""
+        keep = False
         for raw_name in CALL.findall(line):
-            name = raw_name.decode("ascii")
-            if name in COMMON:
+            if raw_name in COMMON_BYTES:
                 continue  # `usages` never shows callers of `print` or `len`
-            lines = found.get(name)
-            if lines is None:  # a name repeats across thousands of files: one string for all
-                lines = found[sys.intern(name)] = []
-            text = text or line.decode("utf-8", "replace")
-            if len(lines) < CALLS_PER_NAME and text not in lines:
-                lines.append(text)
+            lines = found.setdefault(raw_name, [])
+            if len(lines) < CALLS_PER_NAME and line not in lines:
+                lines.append(line)
+                keep = True
+        if keep:
+            kept.append(line)
+    # a name repeats across thousands of files: one string for all
+    names = tuple(sys.intern(n.decode("ascii")) for n in found)
+    return b"\n".join(kept).decode("utf-8", "replace"), names
+
+
+def calls_in(text: str, name: str) -> list[str]:
+    """The lines of `text` (from `call_lines`) that call `name`: the first `CALLS_PER_NAME` distinct
+    lines of the file that do."""
+    found: list[str] = []
+    for line in text.split("\n"):
+        if name in line and name in CALL_TEXT.findall(line) and line not in found:
+            found.append(line)
+            if len(found) == CALLS_PER_NAME:
+                break
     return found
 
 

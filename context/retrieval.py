@@ -189,11 +189,15 @@ def usages(index, name: str | None, current_path: str, limit: int = 3) -> list[S
     arguments its callers pass. Files nearest `current_path` (most shared folders) first."""
     if not name or name in COMMON or not any(related(d.path, current_path) for d in index.lookup(name)):
         return []
-    calls = [(p, lines) for p, lines in index.calls_of(name).items()
-             if p != current_path and related(p, current_path)]
-    calls.sort(key=lambda pl: (-_shared_dirs(pl[0], current_path), pl[0]))
-    return [Snippet("usages", p, redact("\n".join(lines)), score=1.0 / (1 + i))
-            for i, (p, lines) in enumerate(calls[:limit])]
+    files = [p for p in index.callers(name) if p != current_path and related(p, current_path)]
+    files.sort(key=lambda p: (-_shared_dirs(p, current_path), p))
+    found: list[Snippet] = []
+    for p in files:  # the lines of the nearest files only: each is found again in the file's call lines
+        if lines := index.calls_in(p, name):
+            found.append(Snippet("usages", p, redact("\n".join(lines)), score=1.0 / (1 + len(found))))
+            if len(found) == limit:
+                break
+    return found
 
 
 DOC_COMMENT = {"javascript": ("/** ", " */"), "javascriptreact": ("/** ", " */"), "typescript": ("/** ", " */"),

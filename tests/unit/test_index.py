@@ -273,6 +273,25 @@ def test_update_and_remove(tmp_path):
     assert index.remove_path(tmp_path / "pkg") and index.files == {}
 
 
+def test_the_name_tables_follow_updates_and_removals(tmp_path):
+    a = write(tmp_path, "a.py", "def run(x):\n    pass\n\ndef run(y):\n    pass\n\nrun(1)\nstart(2)\n")
+    write(tmp_path, "b.py", "def run(z):\n    pass\n\nrun(3)\n")
+    index = build(tmp_path)
+    assert [(d.path, d.signature) for d in index.lookup("run")] == [
+        ("a.py", "def run(x):"), ("a.py", "def run(y):"), ("b.py", "def run(z):")]
+    assert sorted(index.callers("run")) == ["a.py", "b.py"] and index.callers("start") == ["a.py"]
+    assert index.calls_in("a.py", "run") == ["run(1)"] and index.calls_in("c.py", "run") == []
+    a.write_text("def run(w):\n    pass\n\nrun(4)\n")
+    assert index.update_path(a)
+    assert [(d.path, d.signature) for d in index.lookup("run")] == [("b.py", "def run(z):"), ("a.py", "def run(w):")]
+    assert index.callers("run") == ["b.py", "a.py"] and index.callers("start") == []
+    assert index.calls_in("a.py", "run") == ["run(4)"]
+    assert index.remove_path(a) and index.remove_path(tmp_path / "b.py")
+    stats = index.stats()
+    assert (stats["names"], stats["called_names"]) == (0, 0)  # nothing left behind
+    assert index.lookup("run") == [] and index.callers("run") == []
+
+
 def test_gitignore_change_rescans(tmp_path):
     write(tmp_path, "a.py")
     write(tmp_path, "b.py")

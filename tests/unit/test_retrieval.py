@@ -3,6 +3,8 @@
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from context import assemble, edits, prompt, retrieval, syntax
 from context.index import WorkspaceIndex
@@ -235,15 +237,48 @@ def test_open_call(marked, expected):
 
 
 def test_call_lines_keep_calls_not_definitions_or_comments():
-    from context.outline import call_lines
+    from context.outline import call_lines, calls_in
 
     source = (b"def connect(host, port):\n    return open_socket(host, port)\n"
               b"# connect(commented, out)\nconn = connect('db', 5432)\nconn = connect('db', 5432)\n"
               b"other = connect('cache', 6379)\nthird = connect('x', 1)\n" + b"connect(" + b"a, " * 80 + b")\n")
-    got = call_lines(source)
-    assert got["connect"] == ["conn = connect('db', 5432)", "other = connect('cache', 6379)"]  # two, distinct
-    assert got["open_socket"] == ["return open_socket(host, port)"]
-    assert "print" not in call_lines(b"print(conn)\nlen(x)\n")  # `usages` never shows callers of builtins
+    text, names = call_lines(source)
+    assert calls_in(text, "connect") == ["conn = connect('db', 5432)", "other = connect('cache', 6379)"]  # distinct
+    assert calls_in(text, "open_socket") == ["return open_socket(host, port)"]
+    assert set(names) == {"connect", "open_socket"}
+    assert text.count("\n") == 2  # each line kept once, only the lines shown
+    assert call_lines(b"print(conn)\nlen(x)\n") == ("", ())  # `usages` never shows callers of builtins
+
+
+def _calls_per_name(source: bytes) -> dict[str, list[str]]:
+    """The reference `call_lines` is measured against: per name, its first two distinct call lines."""
+    from context.outline import CALL, COMMON, MAX_CALL_LINE
+
+    found: dict[str, list[str]] = {}
+    for raw in source.split(b"\n"):
+        line = raw.strip()
+        if len(line) > MAX_CALL_LINE or line.startswith((b"#", b"//", b"--", b"*")):
+            continue
+        for name in CALL.findall(line):
+            lines = found.setdefault(name.decode(), [])
+            text = line.decode("utf-8", "replace")
+            if name.decode() not in COMMON and len(lines) < 2 and text not in lines:
+                lines.append(text)
+    return {n: lines for n, lines in found.items() if lines}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["f(", "g (", "h(", "print(", "def f(", "x", " ", "é", "\udcff", "# ",
+                                          ")", "f(a)"]), max_size=5).map("".join), max_size=12))
+def test_call_lines_give_each_name_its_first_two_distinct_lines(lines):
+    from context.outline import call_lines, calls_in
+
+    source = "\n".join(lines).encode("utf-8", "surrogateescape")  # "\udcff": a byte that is not UTF-8
+    text, names = call_lines(source)
+    expected = _calls_per_name(source)
+    assert set(names) == set(expected)
+    assert {n: calls_in(text, n) for n in names} == expected
+    assert len(text.split("\n")) == len(set(text.split("\n")))  # no line twice
 
 
 def test_usages_show_how_other_files_call_a_workspace_function(tmp_path):

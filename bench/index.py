@@ -6,14 +6,16 @@ the initial `WorkspaceIndex.build` (wall and CPU seconds, files/s, MB/s, definit
 `update_path` after an edit of one file (p50/p95 over --edits edits of randomly chosen
 files), the delay from writing a file to seeing it in the index through `IndexWatcher`
 (this includes the watcher's debounce), and peak RSS. The workspace also gets a `node_modules` of
---skipped-folders folders, which the index never reads: the watcher's set-up (inotify watches held,
-milliseconds to start) is measured side by side with watchdog's stock observer, which watches every
-folder, and with ours, which leaves the skipped folders out (`context/inotify_watch.py`).
+--skipped-folders folders and a `.gitignore`d `data/` of --ignored-folders folders, which the index
+never reads: the watcher's set-up (inotify watches held, milliseconds to start) is measured side by
+side with watchdog's stock observer, which watches every folder, and with ours, which leaves those
+folders out (`context/inotify_watch.py`).
 
 Targets (issue): initial index of 2,000 files <= 20 s on 2 cores; re-index of one changed
 file <= 50 ms.
 
-    python bench/index.py [--files 2000] [--edits 50] [--seed 0] [--skipped-folders 20000] [--large]
+    python bench/index.py [--files 2000] [--edits 50] [--seed 0] [--skipped-folders 20000]
+                          [--ignored-folders 5000] [--large]
 
 `--large` also builds the index of this venv's whole site-packages (some 26,000 files), once
 with the default `context.maxFiles` and once without a limit, each in a fresh process: build
@@ -70,13 +72,13 @@ def make_workspace(dest: Path, want: int) -> int:
 PACKAGE_FOLDERS = ("lib", "lib/a", "lib/b", "dist", "dist/cjs", "dist/esm", "src", "src/x", "types", "test")
 
 
-def make_node_modules(root: Path, folders: int) -> int:
-    """A `node_modules` of about `folders` folders in the shape npm leaves: packages of eleven folders
-    (the package's own and ten below it). Returns how many folders it made, itself included."""
+def make_folders(top: Path, folders: int) -> int:
+    """About `folders` folders under `top` in the shape npm leaves in a `node_modules`: packages of
+    eleven folders (the package's own and ten below it). Returns how many folders it made, `top` included."""
     packages = max(1, folders // 10)
     for package in range(packages):
         for sub in PACKAGE_FOLDERS:
-            (root / "node_modules" / f"pkg{package}" / sub).mkdir(parents=True, exist_ok=True)
+            (top / f"pkg{package}" / sub).mkdir(parents=True, exist_ok=True)
     return packages * (len(PACKAGE_FOLDERS) + 1) + 1
 
 
@@ -88,7 +90,7 @@ def measure_watch_setup(index: WorkspaceIndex, repeats: int = 3) -> dict:
     runs: dict[str, dict[str, list]] = {"stock": {"ms": [], "watches": []}, "pruned": {"ms": [], "watches": []}}
     try:
         for _ in range(repeats):
-            for name, factory in (("stock", Observer), ("pruned", own)):
+            for name, factory in (("stock", lambda skip: Observer()), ("pruned", own)):
                 inotify_watch.observer = factory  # what IndexWatcher.start calls
                 before = inotify_watch.held_watches() or 0
                 watcher = IndexWatcher(index)
@@ -206,6 +208,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skipped-folders", type=int, default=20000,
                         help="folders of a node_modules the index never reads (0: none)")
+    parser.add_argument("--ignored-folders", type=int, default=5000,
+                        help="folders of a data/ folder that .gitignore names (0: none)")
     parser.add_argument("--large", action="store_true", help="also index all of site-packages, with and without "
                         "the default file limit")
     parser.add_argument("--child-build", help=argparse.SUPPRESS)
@@ -218,12 +222,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="tacit-index-bench-") as tmp:
         root = Path(tmp)
         copied = make_workspace(root, args.files)
-        skipped_folders = make_node_modules(root, args.skipped_folders) if args.skipped_folders else 0
+        skipped_folders = make_folders(root / "node_modules", args.skipped_folders) if args.skipped_folders else 0
+        ignored_folders = make_folders(root / "data", args.ignored_folders) if args.ignored_folders else 0
+        (root / ".gitignore").write_text("/data/\n" if ignored_folders else "")
         folders = sum(1 for _ in root.rglob("*") if _.is_dir()) + 1
         rss_before = psutil.Process().memory_info().rss
         load_before = os.getloadavg()[0]
         index, build = measure_build(root)
-        result = {"files_copied": copied, "folders": folders, "skipped_folders": skipped_folders, **build}
+        result = {"files_copied": copied, "folders": folders, "skipped_folders": skipped_folders,
+                  "ignored_folders": ignored_folders, **build}
         result.update(measure_updates(index, root, args.edits, rng))
         result.update(measure_watch(index, root, min(args.edits, 20), rng))
         result.update(measure_watch_setup(index))

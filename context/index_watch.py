@@ -6,12 +6,16 @@ creates, edits, moves and deletes to the index. Events come in bursts (an atomic
 create + write + rename; a checkout touches hundreds of files), so they are collected
 per path and applied by a worker thread once the burst has been quiet for `debounce_s`
 (or has gone on for `max_delay_s`), never on the observer's or the event loop's thread.
-On Linux the observer puts no watch on the folders the index skips (`context/inotify_watch.py`).
+On Linux the observer puts no watch on the folders the index skips or `.gitignore` ignores
+(`context/inotify_watch.py`); a `.gitignore` edited, created or deleted re-reads the rules,
+moves the watches to match, then brings the index in line, in that order, so that nothing
+written in a folder just un-ignored is missed.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -53,7 +57,7 @@ class IndexWatcher:
         self._stopping = False
         self._worker = threading.Thread(target=self._run, name="tacit-index-watch", daemon=True)
         self._worker.start()
-        observer = inotify_watch.observer()
+        observer = inotify_watch.observer(self._skip)
         handler = _Handler(self._queue)
         for root in self.index.roots:
             observer.schedule(handler, str(root), recursive=True)
@@ -112,9 +116,20 @@ class IndexWatcher:
                 self._cond.wait(min(quiet_until, latest) - now)
             return None
 
+    def _skip(self, folder: bytes) -> bool:
+        """No watch for a folder the index never reads (called on the observer's threads)."""
+        return self.index.workspace.is_ignored(Path(os.fsdecode(folder)), is_dir=True)
+
     def _apply(self, path: str, action: str) -> None:
         try:
-            changed = self.index.remove_path(path) if action == REMOVE else self.index.update_path(path)
+            if Path(path).name == ".gitignore":  # edited, created or deleted: the rules below it change
+                folder = Path(path).parent
+                self.index.workspace.invalidate_ignores(folder)
+                if self._observer is not None:
+                    inotify_watch.rewatch(self._observer, str(folder))
+                changed = self.index.update_path(path)
+            else:
+                changed = self.index.remove_path(path) if action == REMOVE else self.index.update_path(path)
         except Exception:  # one bad path must not stop the watcher
             log.exception("could not apply %s to %s", action, path)
             return

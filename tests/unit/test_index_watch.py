@@ -130,6 +130,14 @@ def test_gitignore_and_skipped_folders(watched):
     assert not any(p.startswith("node_modules") for p in changes.paths)
 
 
+def test_deleting_a_gitignore_brings_its_files_back(watched):
+    root, index, _ = watched
+    (root / ".gitignore").write_text("start.py\n")
+    wait_for(lambda: "start.py" not in index.files)
+    (root / ".gitignore").unlink()  # a checkout of a branch without it
+    wait_for(lambda: "start.py" in index.files)
+
+
 def test_secret_files_created_on_disk_stay_out(watched):
     root, index, _ = watched
     (root / ".env").write_text("API_KEY=sk-proj-Ab3dEf9hIjK1mNoPqRsTuVwXyZ0123\n")
@@ -161,21 +169,21 @@ def test_skipped_folders_get_no_inotify_watch(tmp_path):
     for folder in ("src/pkg/__pycache__", "docs", "out/gen", "node_modules/a/lib/x", ".git/objects/ab",
                    ".venv/lib/site", "target/debug/deps"):
         (tmp_path / folder).mkdir(parents=True)
-    (tmp_path / ".gitignore").write_text("out/\n")  # ignored, but watched: un-ignoring it must bring it in
+    (tmp_path / ".gitignore").write_text("out/\n")  # ignored: not watched either (until un-ignored, below)
     before = held_watches()
     index = WorkspaceIndex([tmp_path])
     watcher = IndexWatcher(index, debounce_s=0.05)
     watcher.start()
     try:
-        # the root, src, src/pkg, docs, out, out/gen
-        assert held_watches() - before == 6
+        # the root, src, src/pkg, docs
+        assert held_watches() - before == 4
         # a folder made later is watched (and what is written in it indexed); a skipped one inside it is not
         (tmp_path / "src" / "new" / "node_modules" / "b").mkdir(parents=True)
         (tmp_path / "src" / "new" / "late.py").write_text(source("late"))
         wait_for(lambda: "src/new/late.py" in index.files)
         (tmp_path / "src" / "new" / "later.py").write_text(source("later"))
         wait_for(lambda: "src/new/later.py" in index.files)
-        assert held_watches() - before == 7
+        assert held_watches() - before == 5
     finally:
         watcher.stop()
     assert held_watches() == before
@@ -252,3 +260,52 @@ def test_a_watcher_that_cannot_start_still_leaves_a_built_index(tmp_path, monkey
     assert asyncio.run(run())
     assert host.watcher is None and "a.py" in host.index.files
     host.shutdown()
+
+
+@linux_only
+def test_gitignored_folders_are_watched_once_they_are_no_longer_ignored(tmp_path):
+    # a gitignored `data/` or `env/` can hold as many folders as a node_modules
+    for folder in ("src", "data/a/b", "data/c", "env/lib"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / ".gitignore").write_text("data/\nenv/\n")
+    before = held_watches()
+    index = WorkspaceIndex([tmp_path])
+    index.build()
+    watcher = IndexWatcher(index, debounce_s=0.05)
+    watcher.start()
+    try:
+        assert held_watches() - before == 2  # the root and src
+        (tmp_path / ".gitignore").write_text("env/\n")  # data/ is no longer ignored: watched, and indexed
+        wait_for(lambda: held_watches() - before == 6)  # + data, data/a, data/a/b, data/c
+        (tmp_path / "data" / "a" / "b" / "late.py").write_text(source("late"))
+        wait_for(lambda: "data/a/b/late.py" in index.files)
+        (tmp_path / ".gitignore").write_text("data/a/\nenv/\n")  # data/a ignored again: its watches go
+        wait_for(lambda: held_watches() - before == 4)
+        wait_for(lambda: "data/a/b/late.py" not in index.files)
+        (tmp_path / ".gitignore").unlink()  # everything in
+        wait_for(lambda: held_watches() - before == 8)
+        (tmp_path / "env" / "lib" / "site.py").write_text(source("site"))
+        wait_for(lambda: "env/lib/site.py" in index.files)
+    finally:
+        watcher.stop()
+    assert held_watches() == before
+
+
+@linux_only
+def test_a_folder_made_or_moved_in_is_reported_without_walking_its_skipped_folders(tmp_path, monkeypatch):
+    index = WorkspaceIndex([tmp_path])
+    watcher = IndexWatcher(index, debounce_s=0.05)
+    watcher.start()
+    try:
+        for folder in ("new/pkg", "new/node_modules/dep/lib", "new/.venv/lib"):
+            (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / "new" / "pkg" / "a.py").write_text(source("a"))
+        wait_for(lambda: "new/pkg/a.py" in index.files)
+        (group,) = [e._inotify for e in watcher._observer.emitters]
+        scanned, scandir = [], os.scandir
+        monkeypatch.setattr(os, "scandir", lambda p=".": scanned.append(os.fsdecode(p)) or scandir(p))
+        events = group._recursive_simulate(os.fsencode(tmp_path / "new"))
+        assert sorted(os.fsdecode(e.name) for e in events) == [".venv", "a.py", "node_modules", "pkg"]
+        assert scanned and not any("node_modules" in p or ".venv" in p for p in scanned)
+    finally:
+        watcher.stop()

@@ -70,7 +70,7 @@ COMMON = frozenset(keyword.kwlist) | frozenset({
 CALL = re.compile(rb"(?<![A-Za-z0-9_])(?<!def )(?<!function )(?<!func )(?<!fn )(?<!class )"
                   rb"([A-Za-z_][A-Za-z0-9_]*)\s?\(")
 COMMON_BYTES = frozenset(n.encode("ascii") for n in COMMON)
-CALL_TEXT = re.compile(CALL.pattern.decode("ascii"))  # the same, over the decoded lines `call_lines` keeps
+CALL_TEXT = re.compile(CALL.pattern.decode("ascii"), re.ASCII)  # the same over the lines `call_lines` keeps
 MAX_CALL_LINE = 160
 CALLS_PER_NAME = 2
 

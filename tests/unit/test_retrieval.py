@@ -269,7 +269,7 @@ def _calls_per_name(source: bytes) -> dict[str, list[str]]:
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.lists(st.sampled_from(["f(", "g (", "h(", "print(", "def f(", "x", " ", "é", "\udcff", "# ",
-                                          ")", "f(a)"]), max_size=5).map("".join), max_size=12))
+                                          ")", "f(a)", "f\xa0(", "\x1c"]), max_size=5).map("".join), max_size=12))
 def test_call_lines_give_each_name_its_first_two_distinct_lines(lines):
     from context.outline import call_lines, calls_in
 

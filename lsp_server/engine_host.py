@@ -15,6 +15,7 @@ from .engines.base import Engine
 from .errors import TacitError
 from .models import family_of, resolve_model
 from .options import Options
+from .pacing import Pacer
 from .pipeline.generate import Generation
 from .pipeline.orchestrator import Completer, CompletionSettings
 
@@ -70,8 +71,9 @@ class EngineHost:
 
     def __init__(self, status: Callable[..., None], on_updated: Callable[[Generation], None],
                  record: Callable[[dict], None], report: Callable[[str], None],
-                 sources: Callable | None = None) -> None:
+                 sources: Callable | None = None, pacer: Pacer | None = None) -> None:
         self.status = status
+        self.pacer = pacer  # generations mark the model busy there (background indexing gives way)
         self.on_updated = on_updated
         self.record = record
         self.report = report
@@ -106,7 +108,7 @@ class EngineHost:
                 return
             self._drop()
             self.completer = Completer(engine, settings_from(opts), self.on_updated, self.record,
-                                       self._engine_state, self.sources)
+                                       self._engine_state, self.sources, self.pacer)
             self.key, self.error, self.adapter, self._adapter_failed = key, None, None, None
             await self._apply_adapter(opts, announce=False)
             self.status("ready", self.ready_message(), model=describe(engine))

@@ -52,6 +52,7 @@ class IndexHost:
             self.ready.set()
             return
         self.index = WorkspaceIndex(roots, max_file_bytes=max_file_bytes, max_files=max_files)
+        self.index.pace = self._pace
         loop = asyncio.get_running_loop()
         token = f"tacit-index-{uuid.uuid4().hex[:8]}"
         progress = self.server.work_done_progress if report_progress else None
@@ -85,6 +86,12 @@ class IndexHost:
             on_done(self.index.build(on_progress, self._stop.is_set))
 
         threading.Thread(target=run, name="tacit-index", daemon=True).start()
+
+    def _pace(self, worked_s: float) -> None:
+        """After each file indexed: wait while the model generates (`context.yieldToModel`, read live)."""
+        pacer = getattr(self.server, "pacer", None)
+        if pacer is not None and self.server.options.context.yield_to_model:
+            pacer.pace(worked_s)
 
     def _start_watcher(self) -> None:
         watcher = IndexWatcher(self.index)

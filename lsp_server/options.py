@@ -51,6 +51,7 @@ class ContextOptions:
     watch: bool = True  # keep the index current with a file watcher (changes made outside the editor)
     max_file_bytes: int = 1_000_000
     max_files: int = 10_000  # the index never holds more (0: no limit); a build past it prefers recent files
+    yield_to_model: bool = True  # background indexing waits while the model generates (`lsp_server.pacing`)
     sources: list[str] = field(default_factory=lambda: ["definitions", "usages", "similar", "edits", "scopes"])
     budget_tokens: int = 400  # prompt tokens for context snippets
     refresh_s: int = 20  # rebuild a document's snippet block at most this often (it costs a re-read)

@@ -22,6 +22,7 @@ from . import __version__
 from .engine_host import EngineHost
 from .index_host import IndexHost
 from .options import Options
+from .pacing import Pacer
 from .pipeline.generate import Generation
 from .protocol import PipeReader, TacitProtocol
 from .signals import Signals
@@ -65,8 +66,9 @@ class TacitServer(LanguageServer):
         self.recorder = Recorder()
         self.syntax_docs: dict[str, SyntaxDocument] = {}  # by unquoted URI
         self._reported: set[str] = set()
+        self.pacer = Pacer()  # generations mark the model busy; background indexing gives way
         self.host = EngineHost(self.set_status, self.completion_updated, self.recorder, self.report_once,
-                               self.context_sources)
+                               self.context_sources, self.pacer)
         self.edits = RecentEdits()
         self.index_host = IndexHost(self)
         self.roots: list = []

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 
 from ..engines.base import Engine, EngineStats, GenOptions, StopFlag, confidence
+from ..pacing import Pacer
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +140,9 @@ class Generation:
 class Generator:
     """Runs generations for one engine on one worker thread, newest first."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, pacer: Pacer | None = None) -> None:
         self.engine = engine
+        self.pacer = pacer  # told while a generation runs: background indexing gives way
         self.current: Generation | None = None
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="tacit-gen")
 
@@ -159,6 +161,11 @@ class Generator:
 
     def _run(self, loop: asyncio.AbstractEventLoop, gen: Generation, prompt: str,
              options: GenOptions, chain: FilterChain) -> None:
+        with self.pacer.busy() if self.pacer is not None else contextlib.nullcontext():
+            self._generate(loop, gen, prompt, options, chain)
+
+    def _generate(self, loop: asyncio.AbstractEventLoop, gen: Generation, prompt: str,
+                  options: GenOptions, chain: FilterChain) -> None:
         error: BaseException | None = None
         stats = EngineStats()
         if not gen.stop_flag.is_set():

@@ -22,6 +22,7 @@ from context import assemble, syntax
 from context import prompt as prompts
 
 from ..engines.base import Engine, GenOptions
+from ..pacing import Pacer
 from . import filters, postprocess, prefilter
 from . import heal as healing
 from . import indent as indentation
@@ -59,10 +60,11 @@ class Completer:
                  on_updated: Callable[[Generation], None] | None = None,
                  record: Callable[[dict], None] | None = None,
                  on_state: Callable[[str, str], None] | None = None,
-                 sources: Callable[[CompletionRequest], assemble.Sources] | None = None) -> None:
+                 sources: Callable[[CompletionRequest], assemble.Sources] | None = None,
+                 pacer: Pacer | None = None) -> None:
         self.engine = engine
         self.settings = settings or CompletionSettings()
-        self.generator = Generator(engine)
+        self.generator = Generator(engine, pacer)
         self.template = prompts.template_for(engine.family)
         self.on_updated = on_updated
         self.record = record

@@ -88,3 +88,18 @@ def test_changes_on_disk_are_paced_too(tmp_path):
     finally:
         watcher.stop()
     assert calls and "late.py" in index.files
+
+
+def test_the_server_paces_its_index_as_context_yield_to_model_says_read_live():
+    from types import SimpleNamespace
+
+    from lsp_server.index_host import IndexHost
+    from lsp_server.options import Options
+
+    waited: list[float] = []
+    server = SimpleNamespace(options=Options(), pacer=SimpleNamespace(pace=waited.append))
+    host = IndexHost(server)
+    host._pace(0.01)
+    server.options.context.yield_to_model = False  # switched off in the editor's settings
+    host._pace(0.02)
+    assert waited == [0.01]

@@ -101,8 +101,8 @@ class WorkspaceIndex:
         self._skipped: Counter[str] = Counter()
         self._build_seconds = 0.0
         self._complete = False
-        # called with the seconds a file took, after each file a build or a rescan reads: the server
-        # waits there while the model generates (`lsp_server.pacing`); None: no waiting
+        # called with the seconds a file took, after each file the index reads (build, rescan, update):
+        # the server waits there while the model generates (`lsp_server.pacing`); None: no waiting
         self.pace: Callable[[float], None] | None = None
 
     @property
@@ -137,7 +137,7 @@ class WorkspaceIndex:
                     self._finish_build(started, complete=False)
                     return False
                 seen.add(self.workspace.rel(path))
-                self._index_paced(path, from_build=True)
+                self._index_one(path, from_build=True)
                 if done % step == 0 or done == len(paths):
                     _report(progress, done, len(paths))
             self._drop_unseen(seen)
@@ -229,7 +229,7 @@ class WorkspaceIndex:
             rel = self.workspace.rel(path)
             seen.add(rel)
             if not self._unchanged(rel, path):
-                changed = self._index_paced(path, from_build=False) or changed
+                changed = self._index_one(path, from_build=False) or changed
         with self._lock:
             stale = [r for r in self._files if r.startswith(prefix) and r not in seen]
             for rel in stale:
@@ -248,15 +248,15 @@ class WorkspaceIndex:
 
     # ---- one file
 
-    def _index_paced(self, path: Path, from_build: bool) -> bool:
-        """`_index_one`, then `pace` with the time it took."""
+    def _index_one(self, path: Path, from_build: bool) -> bool:
+        """`_read_and_store`, then `pace` with the time it took."""
         started = time.perf_counter()
-        changed = self._index_one(path, from_build)
+        changed = self._read_and_store(path, from_build)
         if self.pace is not None:
             self.pace(time.perf_counter() - started)
         return changed
 
-    def _index_one(self, path: Path, from_build: bool) -> bool:
+    def _read_and_store(self, path: Path, from_build: bool) -> bool:
         """Parse one file outside the lock and store the result; True when the index changed."""
         rel = self.workspace.rel(path)
         with self._lock:

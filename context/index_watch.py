@@ -96,11 +96,8 @@ class IndexWatcher:
             batch = self._next_batch()
             if batch is None:
                 return
-            for path, action in batch:  # a checkout can change thousands: paced like the build
-                started = time.perf_counter()
+            for path, action in batch:  # a checkout can change thousands: the index paces each file it reads
                 self._apply(path, action)
-                if self.index.pace is not None:
-                    self.index.pace(time.perf_counter() - started)
 
     def _next_batch(self) -> list[tuple[str, str]] | None:
         """Wait for a burst of events to settle, then take all of them."""

@@ -114,10 +114,12 @@ def test_imports_cut_off_by_the_window_come_back(language, head, imports):
 
 @pytest.mark.parametrize("path,source,name,shown", [
     ("a.py", 'class K:\n    def m(self, a):\n        """Does m.\n\n        More."""\n        return a\n', "m",
-     'class K:\n    def m(self, a):\n        """Does m."""\n        ...'),
+     'class K:\n    def m(self, a):\n        """Does m."""'),
+    ("a.py", "class K:\n    def m(\n        self, a,\n    ):\n        return a\n", "m",  # no doc: the header says it
+     "class K:\n    def m(self, a): ..."),
     ("a.py", "# The limit.\nLIMIT = 3\n", "LIMIT", "# The limit.\nLIMIT = 3"),
     ("a.py", "def wide(" + ", ".join(f"arg{i}" for i in range(80)) + "):\n    pass\n", "wide",  # clipped
-     "def wide(" + ", ".join(f"arg{i}" for i in range(80))[:290].rstrip() + "…\n    ..."),
+     "def wide(" + ", ".join(f"arg{i}" for i in range(80))[:290].rstrip() + "… ..."),
     ("a.js", "/**\n * Casts `value` to a path.\n *\n * @param {*} value\n */\nfunction castPath(value, object) {\n"
      "  return 1;\n}\n", "castPath", "/** Casts `value` to a path. */\nfunction castPath(value, object) { ... }"),
     ("a.ts", "class Foo {\n  /** Adds. */\n  add(a: number, b: number): number { return a + b; }\n}\n", "add",

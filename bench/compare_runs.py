@@ -1,0 +1,78 @@
+"""Compare two configurations of `bench/repo_eval.py` hole by hole, across result files.
+
+The model's greedy predictions do not depend on the other configurations of a run, so a change that
+only touches one configuration (say, how definitions are rendered, which the bare prefix never
+shows) can be run for that configuration alone (`--configs all --tag new`) and compared with the
+bare prefix of an earlier run on the same seeded holes:
+
+    python bench/compare_runs.py --base heal:prefix --new nodots:all --kind line
+    python bench/compare_runs.py --base block:prefix --new nodots:all --kind block --also block:all
+
+Prints, per repository and in total, exact matches and mean edit similarity on the holes both
+runs predicted, and how many holes the new side won and lost; `--also` adds a third column (the
+configuration the new one replaces), with how many of its predictions changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results"
+REPOS = ("requests", "click", "jinja2", "flask", "rich")
+
+
+def load(repo: str, spec: str, kind: str) -> dict[str, dict]:
+    """The predicted samples of one `tag:config` (tag "" is the untagged file), by hole id."""
+    tag, config = spec.split(":")
+    path = RESULTS / (f"repo_eval-{repo}-{tag}.json" if tag else f"repo_eval-{repo}.json")
+    samples = json.loads(path.read_text())["samples"]
+    return {s["id"]: s for s in samples
+            if s["kind"] == kind and s["config"] == config and s.get("prediction") is not None}
+
+
+def summary(rows: list[tuple[dict, ...]]) -> dict:
+    n = len(rows)
+    out = {"n": n}
+    for i, name in enumerate(("base", "new", "also")[:len(rows[0]) if rows else 0]):
+        out[name] = {"exact": sum(r[i]["exact_match"] for r in rows),
+                     "edit_similarity": round(sum(r[i]["edit_similarity"] for r in rows) / max(n, 1), 3),
+                     "just_dots": sum(r[i]["prediction"].strip() == "..." for r in rows)}
+    out["new_won"] = sum(r[1]["exact_match"] and not r[0]["exact_match"] for r in rows)
+    out["new_lost"] = sum(r[0]["exact_match"] and not r[1]["exact_match"] for r in rows)
+    if rows and len(rows[0]) == 3:
+        out["changed_from_also"] = sum(r[1]["prediction"] != r[2]["prediction"] for r in rows)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base", required=True, help="tag:config, e.g. heal:prefix")
+    parser.add_argument("--new", required=True, help="tag:config, e.g. nodots:all")
+    parser.add_argument("--also", help="tag:config the new one replaces, e.g. heal:all")
+    parser.add_argument("--kind", required=True, choices=("line", "api", "call", "block"))
+    parser.add_argument("--repos", default=",".join(REPOS))
+    parser.add_argument("--out", help="also write the figures to this JSON file")
+    args = parser.parse_args()
+    specs = [args.base, args.new] + ([args.also] if args.also else [])
+    report, every = {}, []
+    for repo in args.repos.split(","):
+        try:
+            sides = [load(repo, spec, args.kind) for spec in specs]
+        except (OSError, ValueError) as e:  # a run not finished yet, or another tag's repositories
+            report[repo] = {"missing": str(e)}
+            continue
+        common = sorted(set.intersection(*(set(s) for s in sides)))
+        rows = [tuple(s[i] for s in sides) for i in common]
+        every += rows
+        report[repo] = summary(rows)
+    report["total"] = summary(every)
+    text = json.dumps({"kind": args.kind, "base": args.base, "new": args.new, "also": args.also, **report}, indent=1)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

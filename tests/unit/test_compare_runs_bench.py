@@ -1,0 +1,42 @@
+"""bench/compare_runs.py: two configurations of repo_eval runs, compared on the holes both predicted."""
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import compare_runs  # noqa: E402
+
+
+def sample(hole, config, prediction, truth, kind="block"):
+    return {"id": hole, "kind": kind, "config": config, "prediction": prediction, "truth": truth,
+            "exact_match": prediction == truth, "edit_similarity": 1.0 if prediction == truth else 0.0}
+
+
+def test_holes_are_matched_by_id_across_files_and_won_and_lost_counted(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(compare_runs, "RESULTS", tmp_path)
+    old = [sample("a", "prefix", "x = 1", "x = 1"), sample("b", "prefix", "pass", "y = 2"),
+           sample("c", "prefix", "z", "z"), sample("d", "prefix", None, "w"),  # no model run: left out
+           sample("a", "all", "...", "x = 1"), sample("a", "prefix", "q", "q", kind="line")]
+    new = [sample("a", "all", "x = 2", "x = 1"), sample("b", "all", "y = 2", "y = 2"),
+           sample("c", "all", "z", "z"), sample("d", "all", "w", "w"), sample("e", "all", "v", "v")]
+    (tmp_path / "repo_eval-requests-old.json").write_text(json.dumps({"samples": old}))
+    (tmp_path / "repo_eval-requests-new.json").write_text(json.dumps({"samples": new}))
+    out = tmp_path / "out.json"
+    monkeypatch.setattr(sys, "argv", ["compare_runs", "--base", "old:prefix", "--new", "new:all", "--also",
+                                      "old:all", "--kind", "block", "--repos", "requests,click", "--out", str(out)])
+    compare_runs.main()
+    got = json.loads(out.read_text())
+    assert json.loads(capsys.readouterr().out) == got
+    # only hole a has all three sides (b, c lack an old `all`; d has no prefix prediction; e is new only)
+    assert got["requests"]["n"] == 1 and got["requests"]["also"]["just_dots"] == 1
+    assert got["requests"]["changed_from_also"] == 1 and got["requests"]["new_lost"] == 1
+    assert "missing" in got["click"]  # no result file for click: said, not a crash
+    monkeypatch.setattr(sys, "argv", ["compare_runs", "--base", "old:prefix", "--new", "new:all", "--kind", "block",
+                                      "--repos", "requests", "--out", str(out)])
+    compare_runs.main()
+    got = json.loads(out.read_text())["total"]
+    assert got["n"] == 3 and got["base"]["exact"] == 2 and got["new"]["exact"] == 2
+    assert (got["new_won"], got["new_lost"]) == (1, 1)

@@ -46,11 +46,18 @@ def summary(rows: list[tuple[dict, ...]]) -> dict:
     return out
 
 
+def spec(text: str) -> str:
+    """A `tag:config` argument, checked before any file is read."""
+    if text.count(":") != 1 or not text.split(":")[1]:
+        raise argparse.ArgumentTypeError(f"expected tag:config (e.g. heal:prefix), got {text!r}")
+    return text
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--base", required=True, help="tag:config, e.g. heal:prefix")
-    parser.add_argument("--new", required=True, help="tag:config, e.g. nodots:all")
-    parser.add_argument("--also", help="tag:config the new one replaces, e.g. heal:all")
+    parser.add_argument("--base", type=spec, required=True, help="tag:config, e.g. heal:prefix")
+    parser.add_argument("--new", type=spec, required=True, help="tag:config, e.g. nodots:all")
+    parser.add_argument("--also", type=spec, help="tag:config the new one replaces, e.g. heal:all")
     parser.add_argument("--kind", required=True, choices=("line", "api", "call", "block"))
     parser.add_argument("--repos", default=",".join(REPOS))
     parser.add_argument("--out", help="also write the figures to this JSON file")

@@ -210,9 +210,9 @@ def format_definition(d) -> str:
     """A definition as the model should see it, in its own language: the doc's first paragraph,
     the signature with an elided body, inside its class when it is a method.
 
-    In Python the docstring is the body (`def f(a):` above its indented docstring), and without one the
-    signature ends in ` ...` on its own line: a separate `...` line under a header taught the model
-    to write just `...` for a function body (5 of 300 block holes, bench/repo_eval.md)."""
+    In Python the docstring is the body (`def f(a):` above its indented docstring); without one, the
+    signature's last line ends in ` ...`. A separate `...` line under a header taught the model to
+    write just `...` for a function body (5 of 300 block holes, bench/repo_eval.md)."""
     header = d.signature.rstrip()
     doc = d.doc.strip().split("\n\n")[0].strip()
     language = language_for_path(d.path) or ""

@@ -4,6 +4,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 
@@ -40,3 +42,10 @@ def test_holes_are_matched_by_id_across_files_and_won_and_lost_counted(tmp_path,
     got = json.loads(out.read_text())["total"]
     assert got["n"] == 3 and got["base"]["exact"] == 2 and got["new"]["exact"] == 2
     assert (got["new_won"], got["new_lost"]) == (1, 1)
+
+
+def test_a_malformed_configuration_is_refused_before_any_file_is_read(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["compare_runs", "--base", "heal", "--new", "nodots:all", "--kind", "line"])
+    with pytest.raises(SystemExit):
+        compare_runs.main()
+    assert "expected tag:config" in capsys.readouterr().err

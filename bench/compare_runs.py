@@ -19,8 +19,7 @@ import argparse
 import json
 from pathlib import Path
 
-RESULTS = Path(__file__).parent / "results"
-REPOS = ("requests", "click", "jinja2", "flask", "rich")
+from repo_eval import ALL, KINDS, RESULTS  # the benchmark's own repositories, hole kinds and results folder
 
 
 def load(repo: str, spec: str, kind: str) -> dict[str, dict]:
@@ -58,8 +57,8 @@ def main() -> None:
     parser.add_argument("--base", type=spec, required=True, help="tag:config, e.g. heal:prefix")
     parser.add_argument("--new", type=spec, required=True, help="tag:config, e.g. nodots:all")
     parser.add_argument("--also", type=spec, help="tag:config the new one replaces, e.g. heal:all")
-    parser.add_argument("--kind", required=True, choices=("line", "api", "call", "block"))
-    parser.add_argument("--repos", default=",".join(REPOS))
+    parser.add_argument("--kind", required=True, choices=KINDS)
+    parser.add_argument("--repos", default=",".join(ALL))
     parser.add_argument("--out", help="also write the figures to this JSON file")
     args = parser.parse_args()
     specs = [args.base, args.new] + ([args.also] if args.also else [])

@@ -7,6 +7,10 @@ bare prefix of an earlier run on the same seeded holes:
 
     python bench/compare_runs.py --base heal:prefix --new nodots:all --kind line
     python bench/compare_runs.py --base block:prefix --new nodots:all --kind block --also block:all
+    python bench/compare_runs.py --base sbs:prefix --new dedup:all,sbs:all --also sbs:all --kind api
+
+A side may name several `tag:config`s, comma-separated: the first that predicted a hole answers for it
+(a run with `repo_eval.py --only` on the holes a change touched, then the earlier run for the rest).
 
 Prints, per repository and in total, exact matches and mean edit similarity on the holes both
 runs predicted, and how many holes the new side won and lost; `--also` adds a third column (the
@@ -23,12 +27,16 @@ from repo_eval import ALL, KINDS, RESULTS  # the benchmark's own repositories, h
 
 
 def load(repo: str, spec: str, kind: str) -> dict[str, dict]:
-    """The predicted samples of one `tag:config` (tag "" is the untagged file), by hole id."""
-    tag, config = spec.split(":")
-    path = RESULTS / (f"repo_eval-{repo}-{tag}.json" if tag else f"repo_eval-{repo}.json")
-    samples = json.loads(path.read_text())["samples"]
-    return {s["id"]: s for s in samples
-            if s["kind"] == kind and s["config"] == config and s.get("prediction") is not None}
+    """The predicted samples of `tag:config[,tag:config...]` (tag "" is the untagged file), by hole id;
+    a hole is answered by the first of them that predicted it."""
+    out: dict[str, dict] = {}
+    for one in reversed(spec.split(",")):
+        tag, config = one.split(":")
+        path = RESULTS / (f"repo_eval-{repo}-{tag}.json" if tag else f"repo_eval-{repo}.json")
+        samples = json.loads(path.read_text())["samples"]
+        out.update({s["id"]: s for s in samples
+                    if s["kind"] == kind and s["config"] == config and s.get("prediction") is not None})
+    return out
 
 
 def summary(rows: list[tuple[dict, ...]]) -> dict:
@@ -46,16 +54,18 @@ def summary(rows: list[tuple[dict, ...]]) -> dict:
 
 
 def spec(text: str) -> str:
-    """A `tag:config` argument, checked before any file is read."""
-    if text.count(":") != 1 or not text.split(":")[1]:
-        raise argparse.ArgumentTypeError(f"expected tag:config (e.g. heal:prefix), got {text!r}")
+    """A `tag:config[,tag:config...]` argument, checked before any file is read."""
+    for one in text.split(","):
+        if one.count(":") != 1 or not one.split(":")[1]:
+            raise argparse.ArgumentTypeError(f"expected tag:config (e.g. heal:prefix), got {one!r}")
     return text
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", type=spec, required=True, help="tag:config, e.g. heal:prefix")
-    parser.add_argument("--new", type=spec, required=True, help="tag:config, e.g. nodots:all")
+    parser.add_argument("--new", type=spec, required=True, help="tag:config, e.g. nodots:all, or several: "
+                                                                        "dedup:all,sbs:all (the first that has a hole)")
     parser.add_argument("--also", type=spec, help="tag:config the new one replaces, e.g. heal:all")
     parser.add_argument("--kind", required=True, choices=KINDS)
     parser.add_argument("--repos", default=",".join(ALL))

@@ -55,14 +55,16 @@ Recent edits (part of `all`) contribute nothing here: an offline hole has no edi
 
     python bench/repo_eval.py --repo requests|click|jinja2|flask|rich|lodash-es|all|PATH
         [--lang python] [--holes 24] [--seed 0] [--configs prefix,suffix,...,all,local,gated,callee]
-        [--model NAME] [--no-model] [--prefix-chars 3000] [--pad-files 2000] [--tag NAME]
+        [--model NAME] [--no-model] [--prefix-chars 3000] [--pad-files 2000] [--tag NAME] [--only FILE]
 
 Writes bench/results/repo_eval-<repo>.json and bench/results/repo_eval-<repo>.png (with `--repo all`,
 one pair per repository and the pooled figures in repo_eval-all.*; `--pad-files N` runs are written
 as repo_eval-<repo>-padN.*, runs with another `--model` as repo_eval-<repo>-<model>.*, and `--tag NAME`
 adds -NAME). `--pad-files 2000 --no-model` is the context-only pass at scale: the
 workspace is padded with site-packages sources (packages that vendor an evaluated repository are
-left out), holes are still cut in the repository only.
+left out), holes are still cut in the repository only. `--only FILE` runs the model on the listed
+picked holes alone (REPO/HOLE_ID lines): a change that alters few prompts is measured on those, and
+`bench/compare_runs.py` fills in the other holes from an earlier run.
 """
 
 from __future__ import annotations
@@ -791,6 +793,8 @@ def evaluate(ws: Workspace, holes: list[Hole], args: argparse.Namespace, engine,
     cfgs = {name: configs()[name] for name in args.configs}
     opts = prompts.PromptOptions(prefix_chars=args.prefix_chars, prefix_keep_chars=args.prefix_chars * 2 // 3)
     keep = pick_for_model(holes, args.holes, args.seed) if engine is not None else set()
+    if getattr(args, "only", None) is not None:  # e.g. the holes whose prompt a change touched
+        keep = {i for i in keep if f"{ws.name}/{i}" in args.only}
     records: list[dict] = []
     kept: dict[tuple[str, str], tuple[Hole, prompts.Prompt]] = {}
     step = max(1, len(holes) // 10)
@@ -1038,6 +1042,20 @@ def parse_model_holes(text: str) -> int | dict[str, int]:
     return int(text) if "=" not in text else kind_counts(text, dict.fromkeys(KINDS, 0))
 
 
+def read_ids(path: str) -> set[str]:
+    """`--only`: the REPO/HOLE_ID lines of a file."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").split("\n")
+    except OSError as e:
+        raise argparse.ArgumentTypeError(f"cannot read {path}: {e.strerror}") from None
+    ids = {ln.strip() for ln in lines if ln.strip()}
+    bad = sorted(i for i in ids if "/" not in i or ":" not in i)
+    if bad:
+        raise argparse.ArgumentTypeError(f"{path}: expected REPO/HOLE_ID lines (e.g. requests/api:models.py:1234), "
+                                         f"got {bad[0]!r}")
+    return ids
+
+
 def parse_configs(text: str) -> list[str]:
     names = [c.strip() for c in text.split(",") if c.strip()]
     unknown = [n for n in names if n not in configs()]
@@ -1067,6 +1085,9 @@ def main() -> None:
                         help="pad the workspace with site-packages files up to this many (context timing at scale)")
     parser.add_argument("--cache", default=None, help="where pinned repositories are unpacked "
                                                       "(default ~/.cache/tacit/repos)")
+    parser.add_argument("--only", type=read_ids, default=None, metavar="FILE",
+                        help="run the model only on the picked holes listed in FILE, one REPO/HOLE_ID a line "
+                             "(e.g. requests/api:models.py:1234): those whose prompt a change touched")
     parser.add_argument("--tag", default="", type=lambda t: "".join(c for c in t if c.isalnum() or c in "-_."),
                         help="written to repo_eval-<repo>-<tag>.json, beside the default run's file")
     args = parser.parse_args()

@@ -49,3 +49,24 @@ def test_a_malformed_configuration_is_refused_before_any_file_is_read(monkeypatc
     with pytest.raises(SystemExit):
         compare_runs.main()
     assert "expected tag:config" in capsys.readouterr().err
+
+
+def test_a_side_of_several_runs_takes_each_hole_from_the_first_that_predicted_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(compare_runs, "RESULTS", tmp_path)
+    base = [sample(h, "prefix", "p", "t") for h in "abc"]
+    full = [sample("a", "all", "t", "t"), sample("b", "all", "t", "t"), sample("c", "all", "t", "t")]
+    touched = [sample("b", "all", "x", "t")]  # a rerun of the one hole a change touched
+    for tag, rows in (("sbs", base + full), ("dedup", touched)):
+        (tmp_path / f"repo_eval-requests-{tag}.json").write_text(json.dumps({"samples": rows}))
+    out = tmp_path / "out.json"
+    monkeypatch.setattr(sys, "argv", ["compare_runs", "--base", "sbs:prefix", "--new", "dedup:all,sbs:all",
+                                      "--also", "sbs:all", "--kind", "block", "--repos", "requests",
+                                      "--out", str(out)])
+    compare_runs.main()
+    got = json.loads(out.read_text())["total"]
+    assert got["n"] == 3 and got["new"]["exact"] == 2 and got["also"]["exact"] == 3
+    assert got["changed_from_also"] == 1 and got["new_won"] == 2
+    monkeypatch.setattr(sys, "argv", ["compare_runs", "--base", "sbs:prefix", "--new", "dedup:all,sbs", "--kind",
+                                      "line"])
+    with pytest.raises(SystemExit):
+        compare_runs.main()

@@ -294,6 +294,24 @@ def test_a_prompt_already_run_is_answered_from_that_run(repo_eval, py_ws):
     assert line_copies.count("local") >= len(line_copies) - 1 and line_copies
 
 
+def test_only_runs_the_model_on_the_listed_holes(repo_eval, py_ws, tmp_path):
+    import argparse
+    holes = [h for h in repo_eval.cut_holes(py_ws, CUT, seed=0) if h.kind in ("line", "api")]
+    listed = tmp_path / "ids.txt"
+    listed.write_text(f"{py_ws.name}/{holes[0].id}\n\nother/{holes[1].id}\n")
+    args = argparse.Namespace(configs=["all"], prefix_chars=3000, holes=len(holes), seed=0, block_tokens=16,
+                              line_tokens=16, block_lines=4, only=repo_eval.read_ids(str(listed)))
+    records = repo_eval.evaluate(py_ws, holes, args, EchoEngine(), prompts.template_for("qwen2.5-coder"),
+                                 lambda s: len(s) // 4)
+    assert [r["id"] for r in records if "prediction" in r] == [holes[0].id]  # another repository's id: not run
+    assert len(records) == len(holes)  # context metrics still cover every hole
+    listed.write_text("api:util.py:12\n")
+    with pytest.raises(argparse.ArgumentTypeError, match="REPO/HOLE_ID"):
+        repo_eval.read_ids(str(listed))
+    with pytest.raises(argparse.ArgumentTypeError, match="cannot read"):
+        repo_eval.read_ids(str(tmp_path / "none.txt"))
+
+
 def test_call_elsewhere_says_whether_the_whole_call_is_written_in_another_place(repo_eval, py_ws):
     holes = [h for h in repo_eval.cut_holes(py_ws, {**CUT, "call": 20}, seed=0) if h.kind in ("api", "call")]
     assert holes and all(repo_eval.call_elsewhere(py_ws.texts, h) is False for h in holes)  # each call once

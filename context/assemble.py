@@ -102,12 +102,22 @@ def gather(cfg: ContextConfig, src: Sources, text: str, offset: int, path: str, 
     if cfg.similar and src.documents and crossfile and cfg.selective != "callee":
         query = "\n".join(prefix.split("\n")[-20:])
         steps.append(lambda: retrieval.similar(query, {p: t for p, t in src.documents.items()
-                                                       if p != path and retrieval.related(p, path)}))
+                                                       if p != path and retrieval.related(p, path)},
+                                               shown=shown_rows(found)))
     for step in steps:
         if time.perf_counter() > deadline:
             break
         found.extend(step())
     return fit(found, cfg.budget_tokens, count_tokens)
+
+
+def shown_rows(snippets: list[Snippet]) -> dict[str, set[int]]:
+    """Path -> rows where the definitions among `snippets` start (`retrieval.similar`'s `shown`)."""
+    out: dict[str, set[int]] = {}
+    for s in snippets:
+        if s.source == "definitions" and s.row >= 0:
+            out.setdefault(s.path, set()).add(s.row)
+    return out
 
 
 def workspace_callee(src: Sources, callee: str | None, path: str) -> str | None:

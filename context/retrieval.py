@@ -39,6 +39,7 @@ class Snippet:
     text: str
     score: float = 0.0
     parts: tuple[str, ...] = ()  # other sources whose lines it holds: `file_calls` inside the scopes block
+    row: int = -1  # definitions: the declaration's first line in its file (0-based)
 
 
 FAMILIES = {"javascript": "js", "javascriptreact": "js", "typescript": "js", "typescriptreact": "js",
@@ -116,7 +117,7 @@ def definitions(index, symbols: list[str], current_path: str, limit: int = 8, pe
                                                           d.path, d.line))[:per_name]
         for d in chosen:
             seen.add((d.path, d.line))
-            out.append(Snippet("definitions", d.path, format_definition(d), score=1.0 / (1 + rank)))
+            out.append(Snippet("definitions", d.path, format_definition(d), score=1.0 / (1 + rank), row=d.line))
             if len(out) >= limit:
                 return out
     return out
@@ -240,17 +241,25 @@ def _tokens(text: str) -> set[str]:
 
 
 def similar(query: str, documents: dict[str, str], window: int = 20, stride: int = 10, top: int = 2,
-            min_score: float = 0.2) -> list[Snippet]:
-    """The `top` windows of `documents` (path -> text) most similar to `query` (Jaccard)."""
+            min_score: float = 0.2, shown: dict[str, set[int]] | None = None) -> list[Snippet]:
+    """The `top` windows of `documents` (path -> text) most similar to `query` (Jaccard).
+
+    `shown`: path -> rows where a definition the prompt already shows starts. A window holding one
+    of those rows is passed over for the file's next best: it would show the definition twice, the
+    second time with its body (17 of lodash's 80 API-call prompts showed a function's signature
+    and then its whole small file), and a body shown is a body the model may write out in place of
+    the call."""
     q = _tokens(query)
     if not q:
         return []
     scored: list[Snippet] = []
     for path, text in documents.items():
         best, best_score = None, 0.0
-        for chunk, t in windows(text, window, stride):
+        rows = shown.get(path, ()) if shown else ()
+        for start, chunk, t in windows(text, window, stride):
             score = len(q & t) / len(q | t)
-            if score >= min_score and (best is None or score > best_score):
+            if score >= min_score and (best is None or score > best_score) \
+                    and not any(start <= r < start + window for r in rows):
                 best, best_score = chunk, score
         if best is not None:
             scored.append(Snippet("similar", path, redact(best), best_score))
@@ -259,16 +268,19 @@ def similar(query: str, documents: dict[str, str], window: int = 20, stride: int
 
 
 @lru_cache(maxsize=64)
-def windows(text: str, window: int, stride: int) -> tuple[tuple[str, frozenset[str]], ...]:
-    """A document's overlapping line windows with their identifier sets. Cached by text: the other
-    open documents rarely change between keystrokes, and tokenizing them was most of a build."""
+def windows(text: str, window: int, stride: int) -> tuple[tuple[int, str, frozenset[str]], ...]:
+    """A document's overlapping line windows (first row, text, identifier set). Cached by text: the
+    other open documents rarely change between keystrokes, and tokenizing them was most of a build."""
     lines = text.split("\n")
+    starts = list(range(0, max(1, len(lines) - window + 1), stride))
+    if starts[-1] + window < len(lines):  # the last lines get a window too
+        starts.append(len(lines) - window)
     out = []
-    for start in range(0, max(1, len(lines) - window + 1), stride):
+    for start in starts:
         chunk = "\n".join(lines[start: start + window])
         t = _tokens(chunk)
         if t:
-            out.append((chunk, frozenset(t)))
+            out.append((start, chunk, frozenset(t)))
     return tuple(out)
 
 

@@ -79,6 +79,38 @@ def test_similar_windows_rank_by_jaccard():
     assert [s.path for s in got] == ["b.py", "a.py"] and got[0].score == 1.0
 
 
+def test_similar_passes_over_windows_holding_a_definition_already_shown():
+    filler = "\n" * 22
+    text = ("def load_users(db):\n    rows = db.query(users_table)\n    return rows\n" + filler
+            + "def load_admins(db):\n    rows = db.query(users_table)\n")  # rows 25-26
+    query = "def load_orders(db):\n    rows = db.query(users_table)\n"
+    assert "def load_users" in retrieval.similar(query, {"a.py": text})[0].text
+    assert retrieval.windows(text, 20, 10)[-1][0] == 8  # the file's last lines are a window too
+    # row 0 starts a definition the prompt shows: the window at rows 10-29 is the best one left
+    got = retrieval.similar(query, {"a.py": text}, shown={"a.py": {0}})
+    assert len(got) == 1 and "def load_users" not in got[0].text and "def load_admins" in got[0].text
+    # rows of another file, or none, change nothing; a file whose every window holds one is left out
+    assert retrieval.similar(query, {"a.py": text}, shown={"b.py": {0}}) == retrieval.similar(query, {"a.py": text})
+    assert retrieval.similar(query, {"a.py": text}, shown={"a.py": {0, 25}}) == []
+
+
+def test_a_definition_is_not_shown_again_in_a_similar_window(index, tmp_path):
+    rates = "def apply_rate(price, rate):\n    return price * rate\n"
+    (tmp_path / "shop" / "rates.py").write_text(rates)
+    index.update_path(tmp_path / "shop" / "rates.py")
+    t = prompt.TEMPLATES["qwen2.5-coder"]
+    at_call = "from shop.rates import apply_rate\n\ndef total(price, rate):\n    return apply_rate("
+    src = assemble.Sources(index=index, documents={"shop/rates.py": rates}, repo_name="shop")
+    p, _ = assemble.build(t, at_call, len(at_call), "shop/checkout.py", "python", assemble.ContextConfig(), src,
+                          prompt.PromptOptions(), count)
+    assert "definitions" in p.sources and "similar" not in p.sources
+    assert p.text.count("def apply_rate(") == 1 and "price * rate" not in p.text
+    # without the definitions, the same window is the most similar code
+    p, _ = assemble.build(t, at_call, len(at_call), "shop/checkout.py", "python",
+                          assemble.ContextConfig(definitions=False), src, prompt.PromptOptions(), count)
+    assert "similar" in p.sources and "price * rate" in p.text
+
+
 def test_scope_headers_when_the_window_cut_them():
     text = "class Big:\n" + "    x = 1\n" * 50 + "    def method(self, a):\n" + "        y = a\n" * 30 + "        "
     tree = syntax.parse("python", text)

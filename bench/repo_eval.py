@@ -55,7 +55,7 @@ Recent edits (part of `all`) contribute nothing here: an offline hole has no edi
 
     python bench/repo_eval.py --repo requests|click|jinja2|flask|rich|lodash-es|all|PATH
         [--lang python] [--holes 24] [--seed 0] [--configs prefix,suffix,...,all,local,gated,callee]
-        [--model NAME] [--no-model] [--prefix-chars 3000] [--pad-files 2000] [--tag NAME] [--only FILE]
+        [--model NAME] [--no-model] [--prefix-chars 3000] [--pad-files 2000] [--tag NAME] [--only FILE] [--prompts-only]
 
 Writes bench/results/repo_eval-<repo>.json and bench/results/repo_eval-<repo>.png (with `--repo all`,
 one pair per repository and the pooled figures in repo_eval-all.*; `--pad-files N` runs are written
@@ -64,13 +64,17 @@ adds -NAME). `--pad-files 2000 --no-model` is the context-only pass at scale: th
 workspace is padded with site-packages sources (packages that vendor an evaluated repository are
 left out), holes are still cut in the repository only. `--only FILE` runs the model on the listed
 picked holes alone (REPO/HOLE_ID lines): a change that alters few prompts is measured on those, and
-`bench/compare_runs.py` fills in the other holes from an earlier run.
+`bench/compare_runs.py` fills in the other holes from an earlier run. Every run records the picked
+holes' prompts, hashed (`prompt_sha`, per configuration); `--prompts-only` builds them with the model's
+tokenizer and predicts nothing, and `bench/changed_prompts.py` lists the holes whose prompt differs
+between two such runs (before and after a change): the `--only` file.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import os
 import random
@@ -649,6 +653,7 @@ class Built:
     prompt_tokens: int
     sources: list[str]  # the sources that made it into the prompt
     call_in_prompt: str | None = None  # api and call holes: see `call_in_prompt`
+    sha: str = ""  # `prompt_sha` of the prompt
 
 
 def build_prompts(ws: Workspace, holes: list[Hole], cfgs: dict[str, assemble.ContextConfig],
@@ -685,10 +690,17 @@ def build_prompts(ws: Workspace, holes: list[Hole], cfgs: dict[str, assemble.Con
                 anchors[(name, hole.path)] = prompt.prefix_start
                 out[name] = Built(prompt if keep is None or hole.id in keep else None, ms,
                                   count_tokens(prompt.text), prompt.sources,
-                                  call_in_prompt(ws.texts[hole.path], hole, prompt))
+                                  call_in_prompt(ws.texts[hole.path], hole, prompt), prompt_sha(prompt))
         if progress is not None:
             progress(n + 1)
         yield hole, out
+
+
+def prompt_sha(prompt: prompts.Prompt) -> str:
+    """What the model is given for a hole, hashed (text, the indentation taken off and the healed
+    word): two runs whose hashes agree on a hole give the same greedy prediction, so a change is
+    measured on the holes whose hash it changed (`bench/changed_prompts.py`, `--only`)."""
+    return hashlib.sha256("\0".join((prompt.text, prompt.indent, prompt.heal)).encode()).hexdigest()[:16]
 
 
 # ---- metrics
@@ -792,7 +804,8 @@ def evaluate(ws: Workspace, holes: list[Hole], args: argparse.Namespace, engine,
     """Context metrics for every hole and configuration, then model runs on the subsample."""
     cfgs = {name: configs()[name] for name in args.configs}
     opts = prompts.PromptOptions(prefix_chars=args.prefix_chars, prefix_keep_chars=args.prefix_chars * 2 // 3)
-    keep = pick_for_model(holes, args.holes, args.seed) if engine is not None else set()
+    picked = pick_for_model(holes, args.holes, args.seed)
+    keep = picked if engine is not None and not getattr(args, "prompts_only", False) else set()
     if getattr(args, "only", None) is not None:  # e.g. the holes whose prompt a change touched
         keep = {i for i in keep if f"{ws.name}/{i}" in args.only}
     records: list[dict] = []
@@ -812,9 +825,11 @@ def evaluate(ws: Workspace, holes: list[Hole], args: argparse.Namespace, engine,
                 records[-1]["call_elsewhere"] = elsewhere
             if b.call_in_prompt is not None:
                 records[-1]["call_in_prompt"] = b.call_in_prompt
+            if hole.id in picked:  # the holes a model run would read: their prompts, hashed
+                records[-1]["prompt_sha"] = b.sha
             if b.prompt is not None:
                 kept[(name, hole.id)] = (hole, b.prompt)
-    if engine is None:
+    if not kept:
         return records
     by_key = {(r["config"], r["id"]): r for r in records}
     total = len(kept)
@@ -996,7 +1011,11 @@ def run_repo(name: str, args: argparse.Namespace, engine, template: prompts.Temp
         "estimate_full_model_run": estimate(records),
         "cpu_count": os.cpu_count(),  # other work on the machine skews every timing: see the load
         "load_avg_1m_before": round(load_before, 2), "load_avg_1m_after": round(os.getloadavg()[0], 2),
-        "samples": [r for r in records if "prediction" in r],
+        # the picked holes' prompts per configuration, hashed: what `bench/changed_prompts.py` compares
+        "tokens_counted_by": "model" if engine is not None else "len/4",
+        "prompt_sha": {c: {r["id"]: r["prompt_sha"] for r in records if r["config"] == c and "prompt_sha" in r}
+                       for c in args.configs},
+        "samples": [{k: v for k, v in r.items() if k != "prompt_sha"} for r in records if "prediction" in r],
     }
     return records, report
 
@@ -1088,10 +1107,15 @@ def main() -> None:
     parser.add_argument("--only", type=read_ids, default=None, metavar="FILE",
                         help="run the model only on the picked holes listed in FILE, one REPO/HOLE_ID a line "
                              "(e.g. requests/api:models.py:1234): those whose prompt a change touched")
+    parser.add_argument("--prompts-only", action="store_true",
+                        help="load the model for its tokenizer, build the picked holes' prompts and record their "
+                             "hashes (prompt_sha), run no predictions: the pass `bench/changed_prompts.py` compares")
     parser.add_argument("--tag", default="", type=lambda t: "".join(c for c in t if c.isalnum() or c in "-_."),
                         help="written to repo_eval-<repo>-<tag>.json, beside the default run's file")
     args = parser.parse_args()
     args.cache = args.cache or str(default_cache())
+    if args.prompts_only and args.no_model:
+        parser.error("--prompts-only counts tokens with the model's tokenizer: it cannot go with --no-model")
     names = ALL if args.repo == "all" else [args.repo]
 
     engine, family, model_label = None, "qwen2.5-coder", ""

@@ -1,5 +1,6 @@
 """The offline context benchmark (bench/repo_eval.py): hole cutting and metrics, on tiny repositories."""
 
+import dataclasses
 import importlib.util
 import sys
 from pathlib import Path
@@ -361,3 +362,29 @@ def test_summary_splits_api_holes_by_call_in_prompt(repo_eval):
     assert got == {"window": {"share": 0.25, "model_n": 1, "exact_match": 1.0},
                    "snippets": {"share": 0.5, "model_n": 2, "exact_match": 0.5},
                    "absent": {"share": 0.25, "model_n": 1, "exact_match": 0.0}}
+
+
+def test_picked_holes_record_their_prompt_hash_and_prompts_only_predicts_nothing(repo_eval, py_ws):
+    import argparse
+    holes = [h for h in repo_eval.cut_holes(py_ws, CUT, seed=0) if h.kind in ("line", "api")]
+    args = argparse.Namespace(configs=["prefix", "all"], prefix_chars=3000, holes=3, seed=0, block_tokens=16,
+                              line_tokens=16, block_lines=4, prompts_only=True)
+    engine = EchoEngine()
+    records = repo_eval.evaluate(py_ws, holes, args, engine, prompts.template_for("qwen2.5-coder"),
+                                 lambda s: len(s) // 4)
+    assert not engine.prompts and not any("prediction" in r for r in records)
+    hashed = [r for r in records if "prompt_sha" in r]
+    assert {r["id"] for r in hashed} == repo_eval.pick_for_model(holes, 3, 0) and len(hashed) == 6
+    by = {(r["config"], r["id"]): r["prompt_sha"] for r in hashed}
+    assert all(by["prefix", i] != by["all", i] for _, i in by)  # the full context shows more than the prefix
+    # a model run on the same holes builds the same prompts: the hashes agree, and hash what the model read
+    args.prompts_only = False
+    again = repo_eval.evaluate(py_ws, holes, args, engine, prompts.template_for("qwen2.5-coder"),
+                               lambda s: len(s) // 4)
+    assert {(r["config"], r["id"]): r["prompt_sha"] for r in again if "prompt_sha" in r} == by
+    assert len(engine.prompts) == 6 and all("prediction" in r for r in again if "prompt_sha" in r)
+    # a prompt with another healed word or indentation is another prompt
+    one = prompts.Prompt("text", "qwen2.5-coder", 0, "text", "", ["prefix"])
+    shas = {repo_eval.prompt_sha(p) for p in (one, dataclasses.replace(one, heal="ab"),
+                                              dataclasses.replace(one, indent=" "))}
+    assert len(shas) == 3

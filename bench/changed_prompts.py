@@ -14,6 +14,7 @@ prompt differs, or that one side lacks:
 
 A side is `[FOLDER:]TAG` (FOLDER defaults to bench/results; TAG "" is the untagged file). Writes
 REPO/HOLE_ID lines (stdout, or `--out`), and on stderr how many holes of each repository changed.
+`--new-config` compares two configurations (`--config all --new-config near`: what trying `near` costs).
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ def main() -> None:
     parser.add_argument("--old", type=side, required=True, help="[FOLDER:]TAG of the run before the change")
     parser.add_argument("--new", type=side, required=True, help="[FOLDER:]TAG of the run after it")
     parser.add_argument("--config", default="all", help="the configuration whose prompts are compared")
+    parser.add_argument("--new-config", help="the new run's configuration, when it has another name (e.g. a "
+                                             "configuration added to try a change: --config all --new-config near)")
     parser.add_argument("--repos", default=",".join([*ALL, "lodash-es"]),
                         help="repositories (those with no result file under both tags are skipped)")
     parser.add_argument("--out", help="write the REPO/HOLE_ID lines here instead of stdout")
@@ -69,7 +72,8 @@ def main() -> None:
                  for folder, tag in (args.old, args.new)]
         if not any(f.exists() for f in files):
             continue
-        (old, old_by), (new, new_by) = (hashes(folder, tag, repo, args.config) for folder, tag in (args.old, args.new))
+        old, old_by = hashes(*args.old, repo, args.config)
+        new, new_by = hashes(*args.new, repo, args.new_config or args.config)
         if old_by != new_by:  # the budget is counted in tokens: another count, other prompts
             raise SystemExit(f"{repo}: tokens were counted by {old_by or '?'} in one run and {new_by or '?'} "
                              "in the other; build both with --prompts-only (the model's tokenizer)")

@@ -41,7 +41,9 @@ prompt leave out the indentation's last character (the model writes it, and it i
 first line again: `lsp_server.pipeline.indent`), and a cursor inside a word (or after punctuation
 or a line's trailing space) has the prompt leave out that word, which the engine must write again
 before anything else (token healing: `lsp_server.pipeline.heal`); `prefixraw` and `allraw` are
-`prefix` and `all` without token healing, as every round before it. A configuration whose prompt for a hole is the same
+`prefix` and `all` without token healing, as every round before it; `near` is `all` with other files'
+snippets in `context.order = "relevance"` (similar code first, the callee's definition and callers
+nearest the cursor). A configuration whose prompt for a hole is the same
 as one already run (`gated` outside calls is `local`) takes that run's suggestion (greedy decoding)
 and records `same_prompt_as`. Output goes through the server's stop rules: the first line for
 line and api holes; block_end, max_lines, stop_at_suffix and repeated_lines for block holes.
@@ -155,7 +157,8 @@ def configs() -> dict[str, assemble.ContextConfig]:
             "nosuffix": assemble.ContextConfig(suffix=False),
             "nofilecalls": assemble.ContextConfig(file_calls=False),
             "gatednosuffix": assemble.ContextConfig(suffix=False, selective="call"),
-            "prefixraw": assemble.ContextConfig.prefix_only(), "allraw": assemble.ContextConfig()}
+            "prefixraw": assemble.ContextConfig.prefix_only(), "allraw": assemble.ContextConfig(),
+            "near": assemble.ContextConfig(order="relevance")}
 
 
 # ---- fetching the pinned repositories

@@ -42,6 +42,10 @@ class ContextConfig:
     selective: str = "off"  # "off" | "call" | "callee"
     budget_tokens: int = 400  # for snippets, counted with the model's tokenizer
     time_box_ms: float = 20.0  # sources not reached by then are skipped
+    # How other files' snippets are ordered: "source" (definitions, usages, similar code, each by path) or
+    # "relevance" (similar code first, then definitions and callers, each the most relevant last: nearest
+    # the cursor, where a small model copies from most)
+    order: str = "source"
     refresh_s: float = 20.0
 
     @classmethod
@@ -108,7 +112,7 @@ def gather(cfg: ContextConfig, src: Sources, text: str, offset: int, path: str, 
         if time.perf_counter() > deadline:
             break
         found.extend(step())
-    return fit(found, cfg.budget_tokens, count_tokens)
+    return fit(found, cfg.budget_tokens, count_tokens, cfg.order)
 
 
 def shown_rows(snippets: list[Snippet]) -> dict[str, set[int]]:
@@ -129,8 +133,16 @@ def workspace_callee(src: Sources, callee: str | None, path: str) -> str | None:
     return callee if found else None
 
 
-def fit(snippets: list[Snippet], budget: int, count_tokens: Callable[[str], int]) -> list[Snippet]:
-    """Deduplicate and keep snippets in priority order until the budget is spent."""
+ORDERS = {  # source -> place in the prompt
+    "source": {"definitions": 0, "usages": 1, "similar": 2, "edits": 3, "scopes": 4},
+    "relevance": {"similar": 0, "definitions": 1, "usages": 2, "edits": 3, "scopes": 4},
+}
+
+
+def fit(snippets: list[Snippet], budget: int, count_tokens: Callable[[str], int],
+        order: str = "source") -> list[Snippet]:
+    """Deduplicate and keep snippets in priority order until the budget is spent; then place them in
+    `order` (`ContextConfig.order`)."""
     priority = {"scopes": 0, "definitions": 1, "usages": 2, "edits": 3, "similar": 4}
     kept, seen, used = [], set(), 0
     for s in sorted(snippets, key=lambda s: (priority.get(s.source, 9), -s.score)):
@@ -142,9 +154,11 @@ def fit(snippets: list[Snippet], budget: int, count_tokens: Callable[[str], int]
         seen.add(s.text)
         kept.append(s)
         used += cost
+    place = ORDERS[order]
+    if order == "relevance":  # within a source, the best scored last
+        return sorted(kept, key=lambda s: (place.get(s.source, 9), s.score, s.path, s.text))
     # stable order: other files by path, then edits, then the current file's scope headers
-    order = {"definitions": 0, "usages": 1, "similar": 2, "edits": 3, "scopes": 4}
-    return sorted(kept, key=lambda s: (order.get(s.source, 9), s.path, s.text))
+    return sorted(kept, key=lambda s: (place.get(s.source, 9), s.path, s.text))
 
 
 def render(template: prompts.Template, snippets: list[Snippet], current_path: str, repo_name: str,

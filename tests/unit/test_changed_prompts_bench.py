@@ -38,6 +38,9 @@ def test_lists_changed_and_one_sided_holes_per_repository(tmp_path, monkeypatch,
     run(monkeypatch, capsys, "--old", f"{before}:old", "--new", "new", "--repos", "requests", "--config", "prefix",
         "--out", str(out))
     assert out.read_text() == "requests/a\n"
+    got = run(monkeypatch, capsys, "--old", f"{before}:old", "--new", "new", "--repos", "requests",
+              "--config", "prefix", "--new-config", "all")
+    assert got.out.split() == ["requests/a", "requests/b", "requests/d"]  # old prefix {a: 9} against new all
 
 
 @pytest.mark.parametrize("problem, message", [

@@ -214,6 +214,21 @@ def test_budget_keeps_priority_and_stable_order():
     assert [s.path for s in kept] == ["a.py", "b.py"]  # the big similar window did not fit
 
 
+@pytest.mark.parametrize("order, expected", [
+    ("source", ["def a", "def b", "a(1)", "win x", "win y", "@@ e", "class C"]),
+    # similar code first, then definitions and callers with the best scored last, nearest the cursor
+    ("relevance", ["win y", "win x", "def b", "def a", "a(1)", "@@ e", "class C"]),
+])
+def test_snippet_order(order, expected):
+    snippets = [retrieval.Snippet("similar", "x.py", "win x", 0.5), retrieval.Snippet("similar", "y.py", "win y", 0.3),
+                retrieval.Snippet("definitions", "b.py", "def b", 0.5),
+                retrieval.Snippet("definitions", "a.py", "def a", 1.0),
+                retrieval.Snippet("usages", "u.py", "a(1)", 1.0), retrieval.Snippet("edits", "e.py", "@@ e"),
+                retrieval.Snippet("scopes", "", "class C")]
+    kept = assemble.fit(snippets, budget=1000, count_tokens=count, order=order)
+    assert [s.text for s in kept] == expected
+
+
 def test_secrets_are_redacted_from_snippets(tmp_path):
     (tmp_path / "conf.py").write_text('API_TOKEN = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"\n'
                                       "def connect(token=API_TOKEN):\n    pass\n")

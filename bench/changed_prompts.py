@@ -33,9 +33,14 @@ def side(text: str) -> tuple[Path, str]:
     return (Path(folder) if folder else RESULTS), tag
 
 
+def result_file(folder: Path, tag: str, repo: str) -> Path:
+    """Where a run tagged `tag` wrote one repository's results."""
+    return folder / (f"repo_eval-{repo}-{tag}.json" if tag else f"repo_eval-{repo}.json")
+
+
 def hashes(folder: Path, tag: str, repo: str, config: str) -> tuple[dict[str, str], str]:
     """The hashed prompts of one run's picked holes under `config`, and how it counted tokens."""
-    path = folder / (f"repo_eval-{repo}-{tag}.json" if tag else f"repo_eval-{repo}.json")
+    path = result_file(folder, tag, repo)
     try:
         report = json.loads(path.read_text())
     except OSError as e:
@@ -68,9 +73,7 @@ def main() -> None:
     args = parser.parse_args()
     lines: list[str] = []
     for repo in args.repos.split(","):
-        files = [folder / (f"repo_eval-{repo}-{tag}.json" if tag else f"repo_eval-{repo}.json")
-                 for folder, tag in (args.old, args.new)]
-        if not any(f.exists() for f in files):
+        if not any(result_file(*run, repo).exists() for run in (args.old, args.new)):
             continue
         old, old_by = hashes(*args.old, repo, args.config)
         new, new_by = hashes(*args.new, repo, args.new_config or args.config)

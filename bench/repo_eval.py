@@ -1014,8 +1014,8 @@ def run_repo(name: str, args: argparse.Namespace, engine, template: prompts.Temp
         "estimate_full_model_run": estimate(records),
         "cpu_count": os.cpu_count(),  # other work on the machine skews every timing: see the load
         "load_avg_1m_before": round(load_before, 2), "load_avg_1m_after": round(os.getloadavg()[0], 2),
-        # the picked holes' prompts per configuration, hashed: what `bench/changed_prompts.py` compares
         "tokens_counted_by": "model" if engine is not None else "len/4",
+        # the picked holes' prompts per configuration, hashed: what `bench/changed_prompts.py` compares
         "prompt_sha": {c: {r["id"]: r["prompt_sha"] for r in records if r["config"] == c and "prompt_sha" in r}
                        for c in args.configs},
         "samples": [{k: v for k, v in r.items() if k != "prompt_sha"} for r in records if "prediction" in r],

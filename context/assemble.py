@@ -154,11 +154,10 @@ def fit(snippets: list[Snippet], budget: int, count_tokens: Callable[[str], int]
         seen.add(s.text)
         kept.append(s)
         used += cost
-    place = ORDERS[order]
-    if order == "relevance":  # within a source, the best scored last
-        return sorted(kept, key=lambda s: (place.get(s.source, 9), s.score, s.path, s.text))
-    # stable order: other files by path, then edits, then the current file's scope headers
-    return sorted(kept, key=lambda s: (place.get(s.source, 9), s.path, s.text))
+    # "source": other files by path, then edits, then the current file's scope headers (a stable order);
+    # "relevance": within a source, the best scored last
+    place, by_score = ORDERS[order], order == "relevance"
+    return sorted(kept, key=lambda s: (place.get(s.source, 9), s.score if by_score else 0, s.path, s.text))
 
 
 def render(template: prompts.Template, snippets: list[Snippet], current_path: str, repo_name: str,

@@ -158,7 +158,8 @@ def configs() -> dict[str, assemble.ContextConfig]:
             "nofilecalls": assemble.ContextConfig(file_calls=False),
             "gatednosuffix": assemble.ContextConfig(suffix=False, selective="call"),
             "prefixraw": assemble.ContextConfig.prefix_only(), "allraw": assemble.ContextConfig(),
-            "near": assemble.ContextConfig(order="relevance")}
+            "near": assemble.ContextConfig(order="relevance"),
+            "wide": assemble.ContextConfig(budget_tokens=800)}
 
 
 # ---- fetching the pinned repositories

@@ -43,7 +43,9 @@ or a line's trailing space) has the prompt leave out that word, which the engine
 before anything else (token healing: `lsp_server.pipeline.heal`); `prefixraw` and `allraw` are
 `prefix` and `all` without token healing, as every round before it; `near` is `all` with other files'
 snippets in `context.order = "relevance"` (similar code first, the callee's definition and callers
-nearest the cursor). A configuration whose prompt for a hole is the same
+nearest the cursor); `wide` is `all` with an 800-token snippet budget instead of 400. The
+prefix window is `--prefix-chars` (3,000 by default, where the server's is 8,000: shorter prompts keep a
+full run within hours; bench/repo_eval.md measures both). A configuration whose prompt for a hole is the same
 as one already run (`gated` outside calls is `local`) takes that run's suggestion (greedy decoding)
 and records `same_prompt_as`. Output goes through the server's stop rules: the first line for
 line and api holes; block_end, max_lines, stop_at_suffix and repeated_lines for block holes.

@@ -14,7 +14,11 @@ A side may name several `tag:config`s, comma-separated: the first that predicted
 
 Prints, per repository and in total, exact matches and mean edit similarity on the holes both
 runs predicted, and how many holes the new side won and lost; `--also` adds a third column (the
-configuration the new one replaces), with how many of its predictions changed.
+configuration the new one replaces), with how many of its predictions changed. `--ids FILE` keeps
+only the REPO/HOLE_ID lines of a file (the `--only` file a change's run used), so the earlier run is
+scored on the same holes:
+
+    python bench/compare_runs.py --base sbs:prefix --new sbs:all --kind api --ids bench/results/window8000-holes.txt
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ import argparse
 import json
 from pathlib import Path
 
-from repo_eval import ALL, KINDS, RESULTS  # the benchmark's own repositories, hole kinds and results folder
+from changed_prompts import result_file
+from repo_eval import ALL, KINDS, RESULTS, read_ids  # the benchmark's repositories, hole kinds, results, id files
 
 
 def load(repo: str, spec: str, kind: str) -> dict[str, dict]:
@@ -32,8 +37,7 @@ def load(repo: str, spec: str, kind: str) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for one in reversed(spec.split(",")):
         tag, config = one.split(":")
-        path = RESULTS / (f"repo_eval-{repo}-{tag}.json" if tag else f"repo_eval-{repo}.json")
-        samples = json.loads(path.read_text())["samples"]
+        samples = json.loads(result_file(RESULTS, tag, repo).read_text())["samples"]
         out.update({s["id"]: s for s in samples
                     if s["kind"] == kind and s["config"] == config and s.get("prediction") is not None})
     return out
@@ -69,6 +73,8 @@ def main() -> None:
     parser.add_argument("--also", type=spec, help="tag:config the new one replaces, e.g. heal:all")
     parser.add_argument("--kind", required=True, choices=KINDS)
     parser.add_argument("--repos", default=",".join(ALL))
+    parser.add_argument("--ids", type=read_ids, metavar="FILE",
+                        help="only the holes listed in FILE (REPO/HOLE_ID lines, as for repo_eval.py --only)")
     parser.add_argument("--out", help="also write the figures to this JSON file")
     args = parser.parse_args()
     specs = [args.base, args.new] + ([args.also] if args.also else [])
@@ -79,12 +85,14 @@ def main() -> None:
         except (OSError, ValueError) as e:  # a run not finished yet, or another tag's repositories
             report[repo] = {"missing": str(e)}
             continue
-        common = sorted(set.intersection(*(set(s) for s in sides)))
+        common = sorted(i for i in set.intersection(*(set(s) for s in sides))
+                        if args.ids is None or f"{repo}/{i}" in args.ids)
         rows = [tuple(s[i] for s in sides) for i in common]
         every += rows
         report[repo] = summary(rows)
     report["total"] = summary(every)
-    text = json.dumps({"kind": args.kind, "base": args.base, "new": args.new, "also": args.also, **report}, indent=1)
+    text = json.dumps({"kind": args.kind, "base": args.base, "new": args.new, "also": args.also,
+                       "ids": args.ids and len(args.ids), **report}, indent=1)
     print(text)
     if args.out:
         Path(args.out).write_text(text + "\n")

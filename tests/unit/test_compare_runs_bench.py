@@ -70,3 +70,22 @@ def test_a_side_of_several_runs_takes_each_hole_from_the_first_that_predicted_it
                                       "line"])
     with pytest.raises(SystemExit):
         compare_runs.main()
+
+
+def test_an_ids_file_scores_both_runs_on_the_listed_holes_only(tmp_path, monkeypatch):
+    monkeypatch.setattr(compare_runs, "RESULTS", tmp_path)
+    holes = [f"block:m.py:{n}" for n in (1, 2, 3)]
+    rows = [sample(h, c, "p" if (h, c) == (holes[1], "prefix") else "t", "t") for h in holes for c in ("prefix", "all")]
+    (tmp_path / "repo_eval-requests-run.json").write_text(json.dumps({"samples": rows}))
+    ids = tmp_path / "ids.txt"
+    ids.write_text(f"requests/{holes[1]}\nrequests/{holes[2]}\nclick/{holes[0]}\n\n")  # click's: not requests'
+    out = tmp_path / "out.json"
+    monkeypatch.setattr(sys, "argv", ["compare_runs", "--base", "run:prefix", "--new", "run:all", "--kind", "block",
+                                      "--repos", "requests", "--ids", str(ids), "--out", str(out)])
+    compare_runs.main()
+    got = json.loads(out.read_text())
+    assert got["ids"] == 3 and got["total"]["n"] == 2  # the first hole is listed for click only
+    assert got["total"]["base"]["exact"] == 1 and got["total"]["new_won"] == 1
+    ids.write_text(f"{holes[0]}\n")
+    with pytest.raises(SystemExit):  # not REPO/HOLE_ID: refused by argparse, not silently matching nothing
+        compare_runs.main()

@@ -18,7 +18,8 @@ configuration the new one replaces), with how many of its predictions changed. `
 only the REPO/HOLE_ID lines of a file (the `--only` file a change's run used), so the earlier run is
 scored on the same holes:
 
-    python bench/compare_runs.py --base sbs:prefix --new sbs:all --kind api --ids bench/results/window8000-holes.txt
+    python bench/compare_runs.py --base sbs:prefix --new dedup:all,sbs:all --kind api
+        --ids bench/results/window8000-holes.txt
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def main() -> None:
         report[repo] = summary(rows)
     report["total"] = summary(every)
     text = json.dumps({"kind": args.kind, "base": args.base, "new": args.new, "also": args.also,
-                       "ids": args.ids and len(args.ids), **report}, indent=1)
+                       "ids": None if args.ids is None else len(args.ids), **report}, indent=1)
     print(text)
     if args.out:
         Path(args.out).write_text(text + "\n")

@@ -86,6 +86,10 @@ def test_an_ids_file_scores_both_runs_on_the_listed_holes_only(tmp_path, monkeyp
     got = json.loads(out.read_text())
     assert got["ids"] == 3 and got["total"]["n"] == 2  # the first hole is listed for click only
     assert got["total"]["base"]["exact"] == 1 and got["total"]["new_won"] == 1
+    ids.write_text("")  # nothing listed: nothing compared, said as such
+    compare_runs.main()
+    got = json.loads(out.read_text())
+    assert got["ids"] == 0 and got["total"]["n"] == 0
     ids.write_text(f"{holes[0]}\n")
     with pytest.raises(SystemExit):  # not REPO/HOLE_ID: refused by argparse, not silently matching nothing
         compare_runs.main()

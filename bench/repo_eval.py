@@ -43,7 +43,9 @@ or a line's trailing space) has the prompt leave out that word, which the engine
 before anything else (token healing: `lsp_server.pipeline.heal`); `prefixraw` and `allraw` are
 `prefix` and `all` without token healing, as every round before it; `near` is `all` with other files'
 snippets in `context.order = "relevance"` (similar code first, the callee's definition and callers
-nearest the cursor); `wide` is `all` with an 800-token snippet budget instead of 400. The
+nearest the cursor); `wide` is `all` with an 800-token snippet budget instead of 400; `repowide` is
+`all` with similar code drawn from every file of the workspace but the holed one (the way RepoCoder
+and CrossCodeEval retrieve), not from the 3 to 5 open neighbours. The
 prefix window is `--prefix-chars` (3,000 by default, where the server's is 8,000: shorter prompts keep a
 full run within hours; bench/repo_eval.md measures both). A configuration whose prompt for a hole is the same
 as one already run (`gated` outside calls is `local`) takes that run's suggestion (greedy decoding)
@@ -135,6 +137,7 @@ ASSUMED_PREFILL_TOKENS_PER_S = 40.0  # 2-core CPU, qwen2.5-coder-0.5b; replaced 
 # Configurations with ten lines after the cursor, where the server takes the rest of the cursor's line only
 TEN_LINES = {"suffix_lines": 10, "suffix_chars": 800}
 SHAPES = {"suffix10": TEN_LINES, "all10": TEN_LINES}
+WORKSPACE_SIMILAR = {"repowide"}  # similar code from every file of the workspace, not the open neighbours
 UNHEALED = {"prefixraw", "allraw"}  # configurations whose prompts end where the cursor is (no token healing)
 
 
@@ -161,7 +164,7 @@ def configs() -> dict[str, assemble.ContextConfig]:
             "gatednosuffix": assemble.ContextConfig(suffix=False, selective="call"),
             "prefixraw": assemble.ContextConfig.prefix_only(), "allraw": assemble.ContextConfig(),
             "near": assemble.ContextConfig(order="relevance"),
-            "wide": assemble.ContextConfig(budget_tokens=800)}
+            "wide": assemble.ContextConfig(budget_tokens=800), "repowide": assemble.ContextConfig()}
 
 
 # ---- fetching the pinned repositories
@@ -683,7 +686,9 @@ def build_prompts(ws: Workspace, holes: list[Hole], cfgs: dict[str, assemble.Con
             tree = syntax.SyntaxDocument(ws.language, document).tree
             out: dict[str, Built] = {}
             for name, cfg in cfgs.items():
-                src = assemble.Sources(index=ws.index, documents=docs, tree=tree, repo_name=ws.name)
+                shown = ({p: t for p, t in ws.texts.items() if p != hole.path} if name in WORKSPACE_SIMILAR
+                         else docs)
+                src = assemble.Sources(index=ws.index, documents=shown, tree=tree, repo_name=ws.name)
                 anchor = anchors.get((name, hole.path))
                 t0 = time.perf_counter()
                 text, offset, ind = indent.cut(document, hole.start)  # as the server heals indentation

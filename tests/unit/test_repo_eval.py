@@ -220,6 +220,24 @@ def test_neighbours_prefer_imports(repo_eval, py_ws):
     assert repo_eval.neighbours(py_ws, "pkg/util.py", set()) == ["pkg/main.py", "pkg/__init__.py"]
 
 
+def test_repowide_draws_similar_code_from_files_that_are_not_open(repo_eval, tmp_path):
+    body = ("def tally(rows):\n    counts = {}\n    for row in rows:\n        key = row.name\n"
+            "        counts[key] = counts.get(key, 0) + 1\n    return counts\n")
+    files = {"a/one.py": body.replace("tally", "tally_one"), "a/two.py": "VALUE = 1\n",
+             "b/three.py": "X = 2\n", "c/far.py": body.replace("row.name", "row.label")}
+    source = make_repo(tmp_path / "src", files)
+    (tmp_path / "copy").mkdir()
+    ws = repo_eval.open_workspace("far", source, "python", tmp_path / "copy", 0)
+    assert "c/far.py" not in repo_eval.neighbours(ws, "a/one.py", set())
+    start = files["a/one.py"].index("counts[key]")
+    hole = repo_eval.Hole("line", "a/one.py", start, files["a/one.py"].index("\n", start), "")
+    cfgs = {name: repo_eval.configs()[name] for name in ("all", "repowide")}
+    [(_, built)] = repo_eval.build_prompts(ws, [hole], cfgs, prompts.template_for("qwen2.5-coder"),
+                                          prompts.PromptOptions(), lambda s: len(s) // 4)
+    assert "similar" in built["repowide"].sources and "row.label" in built["repowide"].prompt.text
+    assert "similar" not in built["all"].sources and "row.label" not in built["all"].prompt.text
+
+
 @pytest.mark.parametrize("prediction,truth,kind,em,es", [
     ("abc", "abc", "line", True, 1.0),
     ("abc  ", "abc", "line", True, 1.0),

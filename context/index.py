@@ -98,6 +98,7 @@ class WorkspaceIndex:
         self._lock = threading.RLock()  # guards the tables below; never held while parsing
         self._build_lock = threading.Lock()  # one build at a time
         self._touched: set[str] = set()  # paths updated since the running build started
+        self._open: set[str] = set()  # paths indexed from an editor's buffer (`update_text`), not from disk
         self._skipped: Counter[str] = Counter()
         self._build_seconds = 0.0
         self._complete = False
@@ -173,7 +174,7 @@ class WorkspaceIndex:
 
     def _drop_unseen(self, seen: set[str]) -> None:
         with self._lock:
-            for rel in [r for r in self._files if r not in seen and r not in self._touched]:
+            for rel in [r for r in self._files if r not in seen and r not in self._touched and r not in self._open]:
                 self._store(rel, None)
 
     # ---- keeping current
@@ -203,11 +204,58 @@ class WorkspaceIndex:
         rel, prefix = self._key(located), self._prefix(located)
         with self._lock:
             self._touched.add(rel)
-            gone = [r for r in self._files if r == rel or r.startswith(prefix)]
+            gone = [r for r in self._files if (r == rel or r.startswith(prefix)) and r not in self._open]
             for r in gone:
                 self._touched.add(r)
                 self._store(r, None)
         return bool(gone)
+
+    # ---- what the editor holds
+
+    def update_text(self, path: Path | str, text: str) -> bool:
+        """Index an open document's text in place of its file on disk, so that unsaved work counts (a
+        function written in another tab is found before it is saved). The file keeps its buffer's
+        entry while it is open: watcher events, rescans and builds leave it alone until `release_text`.
+        Refused (False, nothing stored) for a document the index would not read from disk either:
+        outside the workspace or reached through a link out of it, ignored, secret, over the size
+        limit, or in no known language. True when the index now holds the text."""
+        located = self.workspace.locate(path)
+        if located is None or not self.workspace.inside(located) or not self.workspace.may_hold(located):
+            return False
+        data = text.encode("utf-8", "replace")
+        language = syntax.language_for_path(located.name)
+        rel = self.workspace.rel(located)
+        if len(data) > self.workspace.max_file_bytes or language is None:
+            return False
+        with self._lock:
+            if self._no_room(rel):
+                return False
+        try:
+            result = outline(language, data, rel)
+        except Exception:  # a grammar bug must not stop the server
+            log.exception("could not outline the open document %s", rel)
+            return False
+        entry = FileEntry(rel, language, result.definitions, result.imports, 0.0, len(data), *call_lines(data))
+        with self._lock:
+            if self._no_room(rel):
+                return False
+            self._touched.add(rel)
+            self._open.add(rel)
+            self._store(rel, entry)
+        return True
+
+    def release_text(self, path: Path | str) -> bool:
+        """The document is closed: its file is indexed from disk again (or dropped, if it is gone).
+        True when the index changed."""
+        located = self.workspace.locate(path)
+        if located is None:
+            return False
+        rel = self.workspace.rel(located)
+        with self._lock:
+            if rel not in self._open:
+                return False
+            self._open.discard(rel)
+        return self.update_path(located)
 
     def _key(self, path: Path) -> str:
         return self.workspace.rel(path) if path not in self.roots else ""
@@ -231,7 +279,7 @@ class WorkspaceIndex:
             if not self._unchanged(rel, path):
                 changed = self._index_one(path, from_build=False) or changed
         with self._lock:
-            stale = [r for r in self._files if r.startswith(prefix) and r not in seen]
+            stale = [r for r in self._files if r.startswith(prefix) and r not in seen and r not in self._open]
             for rel in stale:
                 self._touched.add(rel)
                 self._store(rel, None)
@@ -260,12 +308,14 @@ class WorkspaceIndex:
         """Parse one file outside the lock and store the result; True when the index changed."""
         rel = self.workspace.rel(path)
         with self._lock:
+            if rel in self._open:
+                return False  # the editor's buffer is newer than the disk while the document is open
             if self._no_room(rel):  # not parsed at all: a checkout of thousands of files costs nothing
                 return False
         entry = self._load(path, rel)
         with self._lock:
-            if from_build and rel in self._touched:
-                return False  # updated while the build ran: the update is newer
+            if rel in self._open or (from_build and rel in self._touched):
+                return False  # updated while this one was parsed: the update is newer
             before = rel in self._files
             if entry is not None and self._no_room(rel):  # filled up while this one was parsed
                 return False

@@ -132,6 +132,15 @@ class WorkspaceFiles:
         return (root is not None and syntax.language_for_path(path.name) is not None
                 and not is_secret_path(path.relative_to(root)) and not self.is_ignored(path))
 
+    def may_hold(self, path: Path) -> bool:
+        """True for a file whose text the index may hold although it is not read from disk (an open
+        editor buffer): a candidate whose real path, every symlink resolved, lies inside and is not
+        secret either."""
+        real = Path(os.path.realpath(path))
+        real_root = self.root_of(real)
+        return (self.is_candidate(path) and real_root is not None
+                and not is_secret_path(real.relative_to(real_root)))
+
     # ---- walking
 
     def walk(self, top: Path | None = None) -> Iterator[Path]:

@@ -65,6 +65,7 @@ class TacitServer(LanguageServer):
         self.last_latency_ms: float | None = None
         self.recorder = Recorder()
         self.syntax_docs: dict[str, SyntaxDocument] = {}  # by unquoted URI
+        self.unindexed_edits: set[str] = set()  # open documents (unquoted URIs) edited since the index read them
         self._reported: set[str] = set()
         self.pacer = Pacer()  # generations mark the model busy; background indexing gives way
         self.host = EngineHost(self.set_status, self.completion_updated, self.recorder, self.report_once,
@@ -177,12 +178,35 @@ class TacitServer(LanguageServer):
 
     def context_sources(self, req) -> Sources:
         """What retrieval may read for a request: the index, other open documents, recent edits."""
+        self.index_edited_documents(unquote(req.uri))
         docs: dict[str, str] = {}
         for key, doc in list(self.syntax_docs.items())[-10:]:
             if key != unquote(req.uri) and len(doc.text) <= 200_000:
                 docs[self.relative_path(key)] = doc.text
         return Sources(index=self.index_host.index, documents=docs, edits=self.edits, tree=req.tree,
                        repo_name=self.roots[0].name if self.roots else "")
+
+    def index_edited_documents(self, current: str) -> None:
+        """Give the index the buffers of the other open documents edited since it last read them, so
+        that a function written in another tab is found before it is saved. The document being typed
+        in waits until the cursor leaves it: its own definitions are not retrieved from the index, and
+        parsing it on every keystroke would cost more than it gives."""
+        index = self.index_host.index
+        if index is None:
+            self.unindexed_edits.clear()
+            return
+        for key in [k for k in self.unindexed_edits if k != current]:
+            self.unindexed_edits.discard(key)
+            doc = self.syntax_docs.get(key)
+            if doc is not None and key.startswith("file://"):
+                index.update_text(key.removeprefix("file://"), doc.text)
+
+    def document_closed(self, key: str) -> None:
+        """A document closed (unquoted URI): its file is indexed from disk again, unsaved edits dropped."""
+        self.unindexed_edits.discard(key)
+        index = self.index_host.index
+        if index is not None and key.startswith("file://"):
+            index.release_text(key.removeprefix("file://"))
 
     def _has_workspace(self) -> bool:
         try:

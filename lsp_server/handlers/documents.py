@@ -41,6 +41,7 @@ def register(server: TacitServer) -> None:
         doc = ls.syntax_docs.get(key)
         if doc is None:
             return
+        ls.unindexed_edits.add(key)
         try:
             for change in params.content_changes:
                 if isinstance(change, types.TextDocumentContentChangePartial):
@@ -61,5 +62,6 @@ def register(server: TacitServer) -> None:
     def did_close(ls: TacitServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.signals.closed(params.text_document.uri)
         ls.syntax_docs.pop(unquote(params.text_document.uri), None)
+        ls.document_closed(unquote(params.text_document.uri))
         if ls.host.completer is not None:
             ls.host.completer.forget(params.text_document.uri)

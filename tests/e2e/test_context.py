@@ -22,7 +22,9 @@ def plan_standup(team):
         '''
 
 
-async def suggestion(init: dict, ws, tmp_path) -> str:
+async def suggestion(init: dict, ws, tmp_path, before=None, explained: list | None = None) -> str:
+    """The suggestion at the end of MAIN; `before(client)` runs once the index is built, and the prompt's
+    snippets (`tacit/explain`) are appended to `explained`."""
     client = await lsp_client.start(init, root=ws, env={"TACIT_CONFIG": str(tmp_path)})
     try:
         assert await client.wait_state(timeout=120) == "ready"
@@ -31,6 +33,8 @@ async def suggestion(init: dict, ws, tmp_path) -> str:
             if st.index is None or st.index.complete:
                 break
             await asyncio.sleep(0.05)
+        if before is not None:
+            before(client)
         uri = (ws / "main.py").as_uri()
         client.open(uri, MAIN + "\n")
         lines = MAIN.split("\n")
@@ -44,6 +48,9 @@ async def suggestion(init: dict, ws, tmp_path) -> str:
             pass
         full = await client.inline(uri, len(lines) - 1, len(lines[-1]), invoked=True)
         item = (full or first).items[0]
+        if explained is not None:
+            shown = await client.protocol.send_request_async("tacit/explain", {"uri": uri})
+            explained.extend(shown.snippets if shown else [])
         return item.insert_text
     finally:
         await client.close()
@@ -58,3 +65,23 @@ async def test_definition_from_another_file_gives_the_real_parameter_names(model
     print(f"\nwith context: {with_context!r}\nprefix only:  {prefix_only!r}")
     assert "organizer_email" in with_context and "attendee_count" in with_context
     assert not ("organizer_email" in prefix_only and "attendee_count" in prefix_only)
+
+
+async def test_a_function_typed_in_another_tab_counts_before_it_is_saved(model_path, tmp_path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    docstring, definition = SCHEDULER.split("\n", 1)
+    (ws / "scheduler.py").write_text(docstring + "\n")  # on disk: nothing defined yet
+
+    def write_it_unsaved(client) -> None:
+        uri = (ws / "scheduler.py").as_uri()
+        client.open(uri, docstring + "\n")
+        client.insert(uri, 1, 0, definition)  # typed in the editor, never saved
+
+    snippets: list = []
+    text = await suggestion({}, ws, tmp_path, before=write_it_unsaved, explained=snippets)
+    print(f"\nwith the unsaved definition: {text!r}")
+    assert (ws / "scheduler.py").read_text() == docstring + "\n"
+    assert any(s.source == "definitions" and s.path == "scheduler.py" and "organizer_email: str" in s.text
+               for s in snippets), snippets
+    assert "organizer_email" in text and "attendee_count" in text

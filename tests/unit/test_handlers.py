@@ -1,5 +1,7 @@
 """LSP <-> pipeline conversions: position encodings, unknown documents, bad positions."""
 
+from urllib.parse import unquote
+
 import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
@@ -89,3 +91,43 @@ def test_did_change_keeps_the_syntax_tree_in_step():
 def test_client_position_of_offsets_at_line_and_document_ends(text, offset, expected):
     pos = client_position(text, offset, PositionCodec(types.PositionEncodingKind.Utf16))
     assert (pos.line, pos.character) == expected
+
+
+def test_a_function_written_in_another_tab_is_retrieved_before_it_is_saved(tmp_path):
+    from types import SimpleNamespace
+
+    from context import assemble
+    from context.index import WorkspaceIndex
+
+    (tmp_path / "util.py").write_text("def old():\n    pass\n")
+    (tmp_path / "main.py").write_text("from util import helper\n\n")
+    ls = create_server()
+    ls.protocol._workspace = Workspace(tmp_path.as_uri(), position_encoding=types.PositionEncodingKind.Utf16)
+    ls.roots = [tmp_path]
+    ls.index_host.index = WorkspaceIndex([tmp_path])
+    assert ls.index_host.index.build()
+    fm = ls.protocol.fm
+    util, main = (tmp_path / "util.py").as_uri(), (tmp_path / "main.py").as_uri()
+    for uri, text in ((util, "def old():\n    pass\n"), (main, "from util import helper\n\n")):
+        item = types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
+        ls.workspace.put_text_document(item)
+        fm.features[types.TEXT_DOCUMENT_DID_OPEN](types.DidOpenTextDocumentParams(text_document=item))
+
+    def type_in(uri: str, version: int, line: int, text: str) -> None:
+        change = types.TextDocumentContentChangePartial(
+            range=types.Range(start=types.Position(line, 0), end=types.Position(line, 0)), text=text)
+        params = types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version), content_changes=[change])
+        ls.workspace.update_text_document(params.text_document, change)
+        fm.features[types.TEXT_DOCUMENT_DID_CHANGE](params)
+
+    type_in(util, 2, 2, 'def helper(name, retries=3):\n    """Fetch name."""\n')  # not saved
+    type_in(main, 2, 2, "helper(")
+    text = ls.syntax_docs[unquote(main)].text
+    src = ls.context_sources(SimpleNamespace(uri=main, tree=None))
+    snippets = assemble.gather(assemble.ContextConfig(), src, text, len(text), "main.py", 0, lambda s: len(s) // 4)
+    assert any(s.source == "definitions" and "def helper(name, retries=3):" in s.text for s in snippets)
+    assert ls.unindexed_edits == {unquote(main)}  # the document typed in waits until the cursor leaves it
+    fm.features[types.TEXT_DOCUMENT_DID_CLOSE](types.DidCloseTextDocumentParams(
+        text_document=types.TextDocumentIdentifier(uri=util)))  # closed without saving: the disk's text again
+    assert ls.index_host.index.lookup("helper") == [] and ls.index_host.index.lookup("old")

@@ -327,6 +327,55 @@ def test_progress_and_stop(tmp_path):
     assert late.build(deadline=time.monotonic() - 1) is False and late.files == {}
 
 
+# ---- open documents
+
+
+def test_an_open_buffer_is_indexed_before_it_is_saved_and_disk_events_wait_until_it_closes(tmp_path):
+    path = write(tmp_path, "util.py", "def old(a):\n    pass\n")
+    index = build(tmp_path)
+    assert index.update_text(path, "def helper(name, retries=3):\n    pass\n\nhelper('x')\n")
+    assert index.lookup("old") == [] and [d.signature for d in index.lookup("helper")] == [
+        "def helper(name, retries=3):"]
+    assert index.calls_in("util.py", "helper") == ["helper('x')"]
+    # the disk changes under the open buffer (a save of older text, a watcher event, a rescan, a rebuild):
+    # the buffer stays what the index holds
+    path.write_text("def from_disk():\n    pass\n")
+    assert index.update_path(path) is False and index.update_path(tmp_path) is False
+    assert index.build() and index.lookup("from_disk") == [] and index.lookup("helper")
+    path.unlink()  # deleted on disk, still open in the editor
+    assert index.update_path(path) is False and index.remove_path(path) is False and index.lookup("helper")
+    write(tmp_path, "util.py", "def saved():\n    pass\n")
+    assert index.release_text(path)  # closed: back to the file on disk
+    assert index.lookup("helper") == [] and [d.name for d in index.lookup("saved")] == ["saved"]
+    assert index.release_text(path) is False  # not open any more
+    assert index.update_path(path) and index.lookup("saved")  # disk events count again
+
+
+def test_closing_a_buffer_whose_file_is_gone_drops_it(tmp_path):
+    index = build(tmp_path)
+    path = tmp_path / "new.py"  # created in the editor, never saved
+    assert index.update_text(path, "def draft():\n    pass\n") and index.lookup("draft")
+    assert index.release_text(path) and index.lookup("draft") == [] and index.files == {}
+
+
+@pytest.mark.parametrize("rel", [".env", "id_rsa.py", "ignored.py", "notes.txt"])
+def test_buffers_the_index_would_not_read_from_disk_are_refused(tmp_path, rel):
+    write(tmp_path, ".gitignore", "ignored.py\n")
+    index = build(tmp_path)
+    assert index.update_text(tmp_path / rel, "def f():\n    pass\n") is False
+    assert index.files == {} and index.lookup("f") == []
+
+
+def test_buffers_outside_over_the_limit_or_through_a_link_out_are_refused(tmp_path):
+    outside = write(tmp_path, "elsewhere/x.py")
+    index = build(write(tmp_path, "ws/a.py").parent, max_file_bytes=100)
+    assert index.update_text(outside, "def g():\n    pass\n") is False
+    assert index.update_text(tmp_path / "ws" / "big.py", "x = 1\n" * 50) is False
+    (tmp_path / "ws" / "link.py").symlink_to(outside)
+    assert index.update_text(tmp_path / "ws" / "link.py", "def g():\n    pass\n") is False
+    assert index.lookup("g") == [] and list(index.files) == ["a.py"]
+
+
 def test_several_roots(tmp_path):
     write(tmp_path, "one/a.py", "def in_one():\n    pass\n")
     write(tmp_path, "two/b.py", "def in_two():\n    pass\n")

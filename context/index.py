@@ -226,6 +226,7 @@ class WorkspaceIndex:
         language = syntax.language_for_path(located.name)
         rel = self.workspace.rel(located)
         if len(data) > self.workspace.max_file_bytes or language is None:
+            self.release_text(located)  # an earlier buffer's entry is not kept either
             return False
         with self._lock:
             if self._no_room(rel):
@@ -255,7 +256,10 @@ class WorkspaceIndex:
             if rel not in self._open:
                 return False
             self._open.discard(rel)
-        return self.update_path(located)
+        # read here without `pace`: this runs on the server's event loop, which must not wait for the model
+        if located.is_file() and self.workspace.inside(located) and self.workspace.is_candidate(located):
+            return self._read_and_store(located, from_build=False)
+        return self.remove_path(located)
 
     def _key(self, path: Path) -> str:
         return self.workspace.rel(path) if path not in self.roots else ""

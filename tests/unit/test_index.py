@@ -351,6 +351,24 @@ def test_an_open_buffer_is_indexed_before_it_is_saved_and_disk_events_wait_until
     assert index.update_path(path) and index.lookup("saved")  # disk events count again
 
 
+def test_a_buffer_grown_past_the_size_limit_gives_the_file_back_to_the_disk(tmp_path):
+    path = write(tmp_path, "m.py", "def on_disk():\n    pass\n")
+    index = build(tmp_path, max_file_bytes=200)
+    assert index.update_text(path, "def typed():\n    pass\n") and index.lookup("typed")
+    assert index.update_text(path, "def typed():\n    pass\n" + "x = 1\n" * 50) is False
+    assert index.lookup("typed") == [] and index.lookup("on_disk")
+
+
+def test_closing_a_buffer_does_not_wait_for_the_model(tmp_path):
+    path = write(tmp_path, "m.py")
+    index = build(tmp_path)
+    paced: list[float] = []
+    index.pace = paced.append  # background reads wait for the model here; the editor's thread must not
+    assert index.update_text(path, "def typed():\n    pass\n") and index.release_text(path)
+    assert paced == [] and index.lookup("f")
+    assert index.update_path(path) and len(paced) == 1
+
+
 def test_closing_a_buffer_whose_file_is_gone_drops_it(tmp_path):
     index = build(tmp_path)
     path = tmp_path / "new.py"  # created in the editor, never saved

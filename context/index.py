@@ -412,7 +412,8 @@ class WorkspaceIndex:
             return list(entry.definitions) if entry is not None else []
 
     def stats(self) -> dict[str, object]:
-        """Counts for logs and benchmarks: files, definitions, skipped files by reason, build time."""
+        """Counts for logs, status and benchmarks: files, definitions, skipped files by reason, build time,
+        files held from open buffers."""
         with self._lock:
             return {
                 "files": len(self._files),
@@ -424,6 +425,7 @@ class WorkspaceIndex:
                 "skipped": dict(self._skipped),
                 "build_seconds": round(self._build_seconds, 3),
                 "complete": self._complete,
+                "from_buffers": len(self._open),  # files indexed from an open editor buffer, not from disk
             }
 
 

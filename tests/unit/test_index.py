@@ -333,7 +333,9 @@ def test_progress_and_stop(tmp_path):
 def test_an_open_buffer_is_indexed_before_it_is_saved_and_disk_events_wait_until_it_closes(tmp_path):
     path = write(tmp_path, "util.py", "def old(a):\n    pass\n")
     index = build(tmp_path)
+    assert index.stats()["from_buffers"] == 0
     assert index.update_text(path, "def helper(name, retries=3):\n    pass\n\nhelper('x')\n")
+    assert index.stats()["from_buffers"] == 1
     assert index.lookup("old") == [] and [d.signature for d in index.lookup("helper")] == [
         "def helper(name, retries=3):"]
     assert index.calls_in("util.py", "helper") == ["helper('x')"]
@@ -347,7 +349,7 @@ def test_an_open_buffer_is_indexed_before_it_is_saved_and_disk_events_wait_until
     write(tmp_path, "util.py", "def saved():\n    pass\n")
     assert index.release_text(path)  # closed: back to the file on disk
     assert index.lookup("helper") == [] and [d.name for d in index.lookup("saved")] == ["saved"]
-    assert index.release_text(path) is False  # not open any more
+    assert index.release_text(path) is False and index.stats()["from_buffers"] == 0  # not open any more
     assert index.update_path(path) and index.lookup("saved")  # disk events count again
 
 

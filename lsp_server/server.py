@@ -53,6 +53,9 @@ class Recorder:
             self.path = None
 
 
+BUFFERS_PER_REQUEST = 4  # edited open documents given to the index per completion request
+
+
 class TacitServer(LanguageServer):
     """pygls server plus Tacit's options, engine host and status."""
 
@@ -190,12 +193,14 @@ class TacitServer(LanguageServer):
         """Give the index the buffers of the other open documents edited since it last read them, so
         that a function written in another tab is found before it is saved. The document being typed
         in waits until the cursor leaves it: its own definitions are not retrieved from the index, and
-        parsing it on every keystroke would cost more than it gives."""
+        parsing it on every keystroke would cost more than it gives. At most `BUFFERS_PER_REQUEST` per
+        request (one parse each, up to ~12 ms for 100 KB), so an edit across many open files is
+        indexed over the next requests rather than all in one."""
         index = self.index_host.index
         if index is None:
             self.unindexed_edits.clear()
             return
-        for key in [k for k in self.unindexed_edits if k != current]:
+        for key in [k for k in self.unindexed_edits if k != current][:BUFFERS_PER_REQUEST]:
             self.unindexed_edits.discard(key)
             doc = self.syntax_docs.get(key)
             if doc is not None and key.startswith("file://"):

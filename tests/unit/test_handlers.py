@@ -131,3 +131,25 @@ def test_a_function_written_in_another_tab_is_retrieved_before_it_is_saved(tmp_p
     fm.features[types.TEXT_DOCUMENT_DID_CLOSE](types.DidCloseTextDocumentParams(
         text_document=types.TextDocumentIdentifier(uri=util)))  # closed without saving: the disk's text again
     assert ls.index_host.index.lookup("helper") == [] and ls.index_host.index.lookup("old")
+
+
+def test_buffers_edited_across_many_files_reach_the_index_a_few_per_request(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from lsp_server import server as server_module
+
+    ls = create_server()
+    given: list[str] = []
+    ls.index_host.index = SimpleNamespace(update_text=lambda path, text: given.append(path))
+    keys = [f"file://{tmp_path}/m{i}.py" for i in range(6)]
+    for key in keys:
+        ls.syntax_docs[key] = SimpleNamespace(text="x = 1\n")
+    ls.unindexed_edits.update(keys)
+    current = keys[0]
+    monkeypatch.setattr(server_module, "BUFFERS_PER_REQUEST", 2)
+    ls.index_edited_documents(current)
+    assert len(given) == 2 and ls.unindexed_edits >= {current}
+    ls.index_edited_documents(current)
+    ls.index_edited_documents(current)
+    assert sorted(given) == sorted(k.removeprefix("file://") for k in keys[1:])
+    assert ls.unindexed_edits == {current}  # the document typed in waits until the cursor leaves it

@@ -179,9 +179,10 @@ class WorkspaceIndex:
 
     # ---- keeping current
 
-    def update_path(self, path: Path | str) -> bool:
+    def update_path(self, path: Path | str, paced: bool = True) -> bool:
         """Re-index one file (or rescan a folder, or re-read a `.gitignore`); a path that is gone
-        or no longer eligible is removed. True when the index changed."""
+        or no longer eligible is removed. True when the index changed. `paced=False`: a file read
+        does not wait for the model (`pace`), for callers on the server's event loop."""
         located = self.workspace.locate(path)
         if located is None:
             return False
@@ -194,7 +195,7 @@ class WorkspaceIndex:
             return self._rescan(located)
         if not located.is_file() or not self.workspace.is_candidate(located):
             return self.remove_path(located)
-        return self._index_one(located, from_build=False)
+        return self._index_one(located, from_build=False, paced=paced)
 
     def remove_path(self, path: Path | str) -> bool:
         """Drop a file, or everything under a folder, from the index. True when anything went."""
@@ -220,25 +221,19 @@ class WorkspaceIndex:
         outside the workspace or reached through a link out of it, ignored, secret, over the size
         limit, or in no known language. True when the index now holds the text."""
         located = self.workspace.locate(path)
-        if located is None or not self.workspace.inside(located) or not self.workspace.may_hold(located):
+        if located is None or not self.workspace.may_hold(located):
             return False
         data = text.encode("utf-8", "replace")
-        language = syntax.language_for_path(located.name)
-        rel = self.workspace.rel(located)
-        if len(data) > self.workspace.max_file_bytes or language is None:
+        if len(data) > self.workspace.max_file_bytes:
             self.release_text(located)  # an earlier buffer's entry is not kept either
             return False
+        rel = self.workspace.rel(located)
         with self._lock:
             if self._no_room(rel):
                 return False
-        try:
-            result = outline(language, data, rel)
-        except Exception:  # a grammar bug must not stop the server
-            log.exception("could not outline the open document %s", rel)
-            return False
-        entry = FileEntry(rel, language, result.definitions, result.imports, 0.0, len(data), *call_lines(data))
+        entry = _entry(rel, syntax.language_for_path(located.name), data, 0.0)
         with self._lock:
-            if self._no_room(rel):
+            if entry is None or self._no_room(rel):
                 return False
             self._touched.add(rel)
             self._open.add(rel)
@@ -256,10 +251,7 @@ class WorkspaceIndex:
             if rel not in self._open:
                 return False
             self._open.discard(rel)
-        # read here without `pace`: this runs on the server's event loop, which must not wait for the model
-        if located.is_file() and self.workspace.inside(located) and self.workspace.is_candidate(located):
-            return self._read_and_store(located, from_build=False)
-        return self.remove_path(located)
+        return self.update_path(located, paced=False)  # on the server's event loop: never wait for the model
 
     def _key(self, path: Path) -> str:
         return self.workspace.rel(path) if path not in self.roots else ""
@@ -300,11 +292,11 @@ class WorkspaceIndex:
 
     # ---- one file
 
-    def _index_one(self, path: Path, from_build: bool) -> bool:
-        """`_read_and_store`, then `pace` with the time it took."""
+    def _index_one(self, path: Path, from_build: bool, paced: bool = True) -> bool:
+        """`_read_and_store`, then `pace` with the time it took (unless `paced` is False)."""
         started = time.perf_counter()
         changed = self._read_and_store(path, from_build)
-        if self.pace is not None:
+        if paced and self.pace is not None:
             self.pace(time.perf_counter() - started)
         return changed
 
@@ -343,15 +335,11 @@ class WorkspaceIndex:
             with self._lock:
                 self._skipped[reason] += 1
             return None
-        try:
-            result = outline(language, data.data, rel)
-        except Exception:  # a grammar bug must not stop the index
-            log.exception("could not outline %s", rel)
+        entry = _entry(rel, language, data.data, data.mtime)
+        if entry is None:
             with self._lock:
                 self._skipped["error"] += 1
-            return None
-        return FileEntry(rel, language, result.definitions, result.imports, data.mtime, data.size,
-                         *call_lines(data.data))
+        return entry
 
     def _store(self, rel: str, entry: FileEntry | None) -> None:
         """Replace a file's entry and its by-name rows; call with the lock held."""
@@ -427,6 +415,16 @@ class WorkspaceIndex:
                 "complete": self._complete,
                 "from_buffers": len(self._open),  # files indexed from an open editor buffer, not from disk
             }
+
+
+def _entry(rel: str, language: str, data: bytes, mtime: float) -> FileEntry | None:
+    """A file's entry from its bytes (on disk, or an editor's buffer); None when the grammar fails."""
+    try:
+        result = outline(language, data, rel)
+    except Exception:  # a grammar bug must not stop the index
+        log.exception("could not outline %s", rel)
+        return None
+    return FileEntry(rel, language, result.definitions, result.imports, mtime, len(data), *call_lines(data))
 
 
 def _report(progress: Progress | None, done: int, total: int) -> None:

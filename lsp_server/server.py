@@ -56,6 +56,11 @@ class Recorder:
 BUFFERS_PER_REQUEST = 4  # edited open documents given to the index per completion request
 
 
+def _file_path(key: str) -> str | None:
+    """The file system path of an unquoted `file://` URI (a `syntax_docs` key); None for other schemes."""
+    return key.removeprefix("file://") if key.startswith("file://") else None
+
+
 class TacitServer(LanguageServer):
     """pygls server plus Tacit's options, engine host and status."""
 
@@ -181,10 +186,11 @@ class TacitServer(LanguageServer):
 
     def context_sources(self, req) -> Sources:
         """What retrieval may read for a request: the index, other open documents, recent edits."""
-        self.index_edited_documents(unquote(req.uri))
+        current = unquote(req.uri)
+        self.index_edited_documents(current)
         docs: dict[str, str] = {}
         for key, doc in list(self.syntax_docs.items())[-10:]:
-            if key != unquote(req.uri) and len(doc.text) <= 200_000:
+            if key != current and len(doc.text) <= 200_000:
                 docs[self.relative_path(key)] = doc.text
         return Sources(index=self.index_host.index, documents=docs, edits=self.edits, tree=req.tree,
                        repo_name=self.roots[0].name if self.roots else "")
@@ -202,16 +208,16 @@ class TacitServer(LanguageServer):
             return
         for key in [k for k in self.unindexed_edits if k != current][:BUFFERS_PER_REQUEST]:
             self.unindexed_edits.discard(key)
-            doc = self.syntax_docs.get(key)
-            if doc is not None and key.startswith("file://"):
-                index.update_text(key.removeprefix("file://"), doc.text)
+            doc, path = self.syntax_docs.get(key), _file_path(key)
+            if doc is not None and path is not None:
+                index.update_text(path, doc.text)
 
     def document_closed(self, key: str) -> None:
         """A document closed (unquoted URI): its file is indexed from disk again, unsaved edits dropped."""
         self.unindexed_edits.discard(key)
-        index = self.index_host.index
-        if index is not None and key.startswith("file://"):
-            index.release_text(key.removeprefix("file://"))
+        index, path = self.index_host.index, _file_path(key)
+        if index is not None and path is not None:
+            index.release_text(path)
 
     def _has_workspace(self) -> bool:
         try:

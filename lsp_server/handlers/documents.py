@@ -34,6 +34,7 @@ def register(server: TacitServer) -> None:
     def did_open(ls: TacitServer, params: types.DidOpenTextDocumentParams) -> None:
         item = params.text_document
         ls.syntax_docs[unquote(item.uri)] = SyntaxDocument(item.language_id, item.text)
+        ls.document_opened(unquote(item.uri), item.text)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: TacitServer, params: types.DidChangeTextDocumentParams) -> None:

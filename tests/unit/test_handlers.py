@@ -62,19 +62,34 @@ def test_unknown_document_is_invalid_params():
         to_request(server(types.PositionEncodingKind.Utf16), params(0, 0, "file:///elsewhere.py"), 0.0)
 
 
+def open_document(ls, uri: str, text: str) -> None:
+    """What a client's didOpen does: pygls stores the text, then Tacit's handler runs."""
+    item = types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
+    ls.workspace.put_text_document(item)
+    ls.protocol.fm.features[types.TEXT_DOCUMENT_DID_OPEN](types.DidOpenTextDocumentParams(text_document=item))
+
+
+def change_document(ls, uri: str, version: int, start: tuple[int, int], end: tuple[int, int], text: str) -> None:
+    """What a client's didChange does: pygls applies the change first, then Tacit's handler runs."""
+    change = types.TextDocumentContentChangePartial(
+        range=types.Range(start=types.Position(*start), end=types.Position(*end)), text=text)
+    params = types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version), content_changes=[change])
+    ls.workspace.update_text_document(params.text_document, change)
+    ls.protocol.fm.features[types.TEXT_DOCUMENT_DID_CHANGE](params)
+
+
+def close_document(ls, uri: str) -> None:
+    ls.protocol.fm.features[types.TEXT_DOCUMENT_DID_CLOSE](types.DidCloseTextDocumentParams(
+        text_document=types.TextDocumentIdentifier(uri=uri)))
+
+
 def test_did_change_keeps_the_syntax_tree_in_step():
     ls = server(types.PositionEncodingKind.Utf16)
-    fm = ls.protocol.fm
-    fm.features[types.TEXT_DOCUMENT_DID_OPEN](types.DidOpenTextDocumentParams(
-        text_document=types.TextDocumentItem(uri=URI, language_id="python", version=1, text=TEXT)))
+    open_document(ls, URI, TEXT)
     edits = [((0, 8), (0, 8), "X"), ((1, 7), (1, 7), "foo(1,\n    2)"), ((0, 0), (1, 0), "")]
     for version, (start, end, text) in enumerate(edits, 2):
-        change = types.TextDocumentContentChangePartial(
-            range=types.Range(start=types.Position(*start), end=types.Position(*end)), text=text)
-        params = types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=URI, version=version), content_changes=[change])
-        ls.workspace.update_text_document(params.text_document, change)  # what pygls does first
-        fm.features[types.TEXT_DOCUMENT_DID_CHANGE](params)
+        change_document(ls, URI, version, start, end, text)
     doc = ls.syntax_docs["file:///work/my project/a.py"]
     assert doc.text == ls.workspace.get_text_document(URI).source
     assert "foo(1" in doc.text and str(doc.tree.root_node).startswith("(module")
@@ -93,44 +108,58 @@ def test_client_position_of_offsets_at_line_and_document_ends(text, offset, expe
     assert (pos.line, pos.character) == expected
 
 
+def indexed_server(root):
+    from context.index import WorkspaceIndex
+
+    ls = create_server()
+    ls.protocol._workspace = Workspace(root.as_uri(), position_encoding=types.PositionEncodingKind.Utf16)
+    ls.roots = [root]
+    ls.index_host.index = WorkspaceIndex([root])
+    assert ls.index_host.index.build()
+    return ls
+
+
 def test_a_function_written_in_another_tab_is_retrieved_before_it_is_saved(tmp_path):
     from types import SimpleNamespace
 
     from context import assemble
-    from context.index import WorkspaceIndex
 
     (tmp_path / "util.py").write_text("def old():\n    pass\n")
     (tmp_path / "main.py").write_text("from util import helper\n\n")
-    ls = create_server()
-    ls.protocol._workspace = Workspace(tmp_path.as_uri(), position_encoding=types.PositionEncodingKind.Utf16)
-    ls.roots = [tmp_path]
-    ls.index_host.index = WorkspaceIndex([tmp_path])
-    assert ls.index_host.index.build()
-    fm = ls.protocol.fm
+    ls = indexed_server(tmp_path)
     util, main = (tmp_path / "util.py").as_uri(), (tmp_path / "main.py").as_uri()
     for uri, text in ((util, "def old():\n    pass\n"), (main, "from util import helper\n\n")):
-        item = types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
-        ls.workspace.put_text_document(item)
-        fm.features[types.TEXT_DOCUMENT_DID_OPEN](types.DidOpenTextDocumentParams(text_document=item))
-
-    def type_in(uri: str, version: int, line: int, text: str) -> None:
-        change = types.TextDocumentContentChangePartial(
-            range=types.Range(start=types.Position(line, 0), end=types.Position(line, 0)), text=text)
-        params = types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version), content_changes=[change])
-        ls.workspace.update_text_document(params.text_document, change)
-        fm.features[types.TEXT_DOCUMENT_DID_CHANGE](params)
-
-    type_in(util, 2, 2, 'def helper(name, retries=3):\n    """Fetch name."""\n')  # not saved
-    type_in(main, 2, 2, "helper(")
+        open_document(ls, uri, text)
+    assert not ls.unindexed_edits  # opened as they are on disk: nothing to parse again
+    change_document(ls, util, 2, (2, 0), (2, 0), 'def helper(name, retries=3):\n    """Fetch name."""\n')  # not saved
+    change_document(ls, main, 2, (2, 0), (2, 0), "helper(")
     text = ls.syntax_docs[unquote(main)].text
     src = ls.context_sources(SimpleNamespace(uri=main, tree=None))
     snippets = assemble.gather(assemble.ContextConfig(), src, text, len(text), "main.py", 0, lambda s: len(s) // 4)
     assert any(s.source == "definitions" and "def helper(name, retries=3):" in s.text for s in snippets)
     assert ls.unindexed_edits == {unquote(main)}  # the document typed in waits until the cursor leaves it
-    fm.features[types.TEXT_DOCUMENT_DID_CLOSE](types.DidCloseTextDocumentParams(
-        text_document=types.TextDocumentIdentifier(uri=util)))  # closed without saving: the disk's text again
+    close_document(ls, util)  # closed without saving: the disk's text again
     assert ls.index_host.index.lookup("helper") == [] and ls.index_host.index.lookup("old")
+
+
+@pytest.mark.parametrize("disk", ["def old():\n    return 1\n", "def old():\n    pass\n", None])
+def test_a_buffer_restored_unsaved_is_indexed_as_if_edited(tmp_path, disk):
+    """An editor reopening unsaved work (VS Code's hot exit) sends it in didOpen, with no didChange:
+    a buffer that differs from its file (same size or not), or has no file yet, counts as edited."""
+    from types import SimpleNamespace
+
+    if disk is not None:
+        (tmp_path / "util.py").write_text(disk)
+    (tmp_path / "main.py").write_text("x = 1\n")
+    ls = indexed_server(tmp_path)
+    util, main = (tmp_path / "util.py").as_uri(), (tmp_path / "main.py").as_uri()
+    open_document(ls, util, "def new():\n    pass\n")
+    open_document(ls, main, "x = 1\n")
+    assert ls.unindexed_edits == {unquote(util)}
+    ls.context_sources(SimpleNamespace(uri=main, tree=None))
+    assert [d.name for d in ls.index_host.index.lookup("new")] == ["new"]
+    assert ls.index_host.index.lookup("old") == []
+    assert ls.index_host.index.stats()["from_buffers"] == 1
 
 
 def test_buffers_edited_across_many_files_reach_the_index_a_few_per_request(tmp_path, monkeypatch):

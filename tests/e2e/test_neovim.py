@@ -4,11 +4,13 @@ Driven through pynvim like a person at the keyboard: open a file, enter insert m
 for the ghost-text extmarks, press the plugin's keys, and check the buffer and what the server
 recorded (`tacit/getSignals`). Neovim comes from `make editors` (.editors/, see
 editor-clients/neovim/neovim.mk). Prompts are kept small (a short file, `prefixChars` 1200, no
-workspace index) because this machine reads prompts at ~40 tokens/s.
+workspace index but in the one test about it, on a two-file workspace) because this machine reads
+prompts at ~40 tokens/s.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -162,16 +164,15 @@ class Editor:
         return self.nvim.current.buffer[:]
 
 
-@pytest.fixture(scope="module", params=VERSIONS)
-def editor(request, model_path, tmp_path_factory):
-    version = request.param
+@contextlib.contextmanager
+def editor_session(version: str, tmp: Path, options: dict):
+    """A headless Neovim `version` with the plugin, its server started with `options` on the workspace
+    `tmp/ws` (made here unless it exists), ready; the server's request log is kept under tests/artifacts/ afterwards."""
     binary = nvim_binary(version)
-    tmp = tmp_path_factory.mktemp(f"nvim-{version}")
     workspace = tmp / "ws"
-    workspace.mkdir()
+    workspace.mkdir(exist_ok=True)  # a fixture may have put files in it
     (workspace / ".git").mkdir()  # a root marker: the server's workspace folder
-    options = {"completion": {"prefixChars": 1200}, "context": {"index": False},
-               "signals": {"database": str(tmp / "events.db")}, "logFile": str(tmp / "requests.jsonl")}
+    options = {**options, "signals": {"database": str(tmp / "events.db")}, "logFile": str(tmp / "requests.jsonl")}
     init = tmp / "init.lua"
     init.write_text(INIT_LUA.format(plugin=json.dumps(str(PLUGIN)), tacit=json.dumps(str(TACIT)),
                                     options=json.dumps(json.dumps(options))))
@@ -198,9 +199,16 @@ def editor(request, model_path, tmp_path_factory):
             os.environ["TACIT_CONFIG"] = old_env
         log = tmp / "requests.jsonl"
         if log.exists():
-            artifacts = ROOT / "tests" / "artifacts" / f"nvim-{version}"
+            artifacts = ROOT / "tests" / "artifacts" / tmp.name
             artifacts.mkdir(parents=True, exist_ok=True)
             shutil.copy(log, artifacts / "requests.jsonl")
+
+
+@pytest.fixture(scope="module", params=VERSIONS)
+def editor(request, model_path, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp(f"nvim-{request.param}", numbered=False)
+    with editor_session(request.param, tmp, {"completion": {"prefixChars": 1200}, "context": {"index": False}}) as ed:
+        yield ed
 
 
 @pytest.mark.timeout(420)
@@ -409,3 +417,45 @@ def test_completion_updated_shows_the_longer_suggestion_without_a_keystroke(edit
     assert ghost["lines"], ghost  # the following lines are drawn as virtual lines
     assert ghost["inline"] + "".join("\n" + x for x in ghost["lines"]) == final["text"]
     editor.nvim.input("<Esc>")
+
+
+SCHEDULER_DOC = '"""Meeting scheduling helpers."""\n'
+SCHEDULER_DEF = '''
+
+def book_meeting_room(organizer_email: str, attendee_count: int, duration_minutes: int = 30) -> str:
+    """Reserve a room that fits attendee_count people; returns the booking id."""
+    return f"{organizer_email}-{attendee_count}-{duration_minutes}"
+'''
+
+
+@pytest.fixture(scope="module", params=VERSIONS)
+def indexed_editor(request, model_path, tmp_path_factory):
+    """An editor whose server indexes the workspace, which holds a module with nothing defined yet."""
+    tmp = tmp_path_factory.mktemp(f"nvim-{request.param}-indexed", numbered=False)
+    (tmp / "ws").mkdir()
+    (tmp / "ws" / "scheduler.py").write_text(SCHEDULER_DOC)
+    with editor_session(request.param, tmp, {"completion": {"prefixChars": 1200}}) as ed:
+        yield ed
+
+
+@pytest.mark.timeout(420)
+def test_a_function_typed_in_another_buffer_counts_before_it_is_saved(indexed_editor: Editor):
+    """Type a definition into one buffer, leave it unsaved, call it from another: the server's prompt
+    shows the definition from the buffer (didChange from Neovim's own LSP client reached the index)."""
+    ed = indexed_editor
+    wait_for(lambda: (s := ed.request("tacit/getStatus")) and (s.get("index") or {}).get("complete"), 60,
+             interval=0.2, what="the workspace index built")
+    scheduler = ed.open("scheduler.py", SCHEDULER_DOC)
+    ed.nvim.current.buffer.append(SCHEDULER_DEF.split("\n")[1:-1])  # typed, not saved
+    assert ed.nvim.current.buffer.options["modified"]
+    main = ed.open("main.py", "from scheduler import book_meeting_room\n\n\ndef plan_standup(team):\n")
+    ed.type_at_end("    booking = book_meeting_room(")
+    ed.wait_ghost(FIRST_SUGGESTION_S, "a suggestion for the call")
+    explained = ed.request("tacit/explain", {"uri": main.as_uri()})
+    assert explained and "error" not in explained, explained
+    assert any(s["source"] == "definitions" and s["path"] == "scheduler.py" and "organizer_email: str" in s["text"]
+               for s in explained["snippets"]), explained["snippets"]
+    status = ed.request("tacit/getStatus")
+    assert status["index"]["from_buffers"] == 1, status["index"]
+    assert scheduler.read_text() == SCHEDULER_DOC  # never saved
+    ed.nvim.input("<Esc>")

@@ -14,9 +14,10 @@ A side may name several `tag:config`s, comma-separated: the first that predicted
 
 Prints, per repository and in total, exact matches and mean edit similarity on the holes both
 runs predicted, and how many holes the new side won and lost; `--also` adds a third column (the
-configuration the new one replaces), with how many of its predictions changed. `--ids FILE` keeps
-only the REPO/HOLE_ID lines of a file (the `--only` file a change's run used), so the earlier run is
-scored on the same holes:
+configuration the new one replaces), with how many of its predictions changed. For API-call and
+call holes the total is also split by where the new side's prompt shows the whole call (`by_place`),
+with the most that copying it could reach. `--ids FILE` keeps only the REPO/HOLE_ID lines of a file
+(the `--only` file a change's run used), so the earlier run is scored on the same holes:
 
     python bench/compare_runs.py --base sbs:prefix --new dedup:all,sbs:all --kind api
         --ids bench/results/window8000-holes.txt
@@ -58,6 +59,18 @@ def summary(rows: list[tuple[dict, ...]]) -> dict:
     return out
 
 
+def by_place(rows: list[tuple[dict, ...]]) -> dict | None:
+    """API-call and call holes: the summary per place the new side's prompt shows the whole call
+    (`window`, only the `snippets`, `absent`), and `copy_bound`: the new side's exact matches if it
+    wrote every call its prompt shows, with the other holes as predicted."""
+    if not rows or "call_in_prompt" not in rows[0][1]:
+        return None
+    places = sorted({r[1]["call_in_prompt"] for r in rows})
+    out = {place: summary([r for r in rows if r[1]["call_in_prompt"] == place]) for place in places}
+    out["copy_bound"] = sum(r[1]["call_in_prompt"] != "absent" or r[1]["exact_match"] for r in rows)
+    return out
+
+
 def spec(text: str) -> str:
     """A `tag:config[,tag:config...]` argument, checked before any file is read."""
     for one in text.split(","):
@@ -92,6 +105,8 @@ def main() -> None:
         every += rows
         report[repo] = summary(rows)
     report["total"] = summary(every)
+    if (places := by_place(every)) is not None:
+        report["total"]["by_place"] = places
     text = json.dumps({"kind": args.kind, "base": args.base, "new": args.new, "also": args.also,
                        "ids": None if args.ids is None else len(args.ids), **report}, indent=1)
     print(text)

@@ -93,3 +93,30 @@ def test_an_ids_file_scores_both_runs_on_the_listed_holes_only(tmp_path, monkeyp
     ids.write_text(f"{holes[0]}\n")
     with pytest.raises(SystemExit):  # not REPO/HOLE_ID: refused by argparse, not silently matching nothing
         compare_runs.main()
+
+
+def test_api_holes_are_split_by_where_the_prompt_shows_the_call(tmp_path, monkeypatch):
+    monkeypatch.setattr(compare_runs, "RESULTS", tmp_path)
+
+    def api(hole, config, prediction, place):
+        return {**sample(hole, config, prediction, "t", kind="api"), "call_in_prompt": place}
+
+    rows = [api("a", "prefix", "t", "window"), api("a", "all", "t", "window"),
+            api("b", "prefix", "p", "absent"), api("b", "all", "x", "snippets"),  # shown only in the full context
+            api("c", "prefix", "t", "absent"), api("c", "all", "t", "absent"),
+            api("d", "prefix", "p", "absent"), api("d", "all", "p", "absent")]
+    (tmp_path / "repo_eval-requests-run.json").write_text(json.dumps({"samples": rows}))
+    out = tmp_path / "out.json"
+    monkeypatch.setattr(sys, "argv", ["compare_runs", "--base", "run:prefix", "--new", "run:all", "--kind", "api",
+                                      "--repos", "requests", "--out", str(out)])
+    compare_runs.main()
+    places = json.loads(out.read_text())["total"]["by_place"]
+    assert {p: places[p]["n"] for p in ("window", "snippets", "absent")} == {"window": 1, "snippets": 1, "absent": 2}
+    assert places["snippets"]["base"]["exact"] == 0 and places["absent"]["new"]["exact"] == 1
+    assert places["copy_bound"] == 3  # a and b shown (b copied would be right), c right, d neither
+    rows = [sample("a", c, "t", "t") for c in ("prefix", "all")]  # block holes: no place recorded
+    (tmp_path / "repo_eval-requests-run.json").write_text(json.dumps({"samples": rows}))
+    monkeypatch.setattr(sys, "argv", ["compare_runs", "--base", "run:prefix", "--new", "run:all", "--kind", "block",
+                                      "--repos", "requests", "--out", str(out)])
+    compare_runs.main()
+    assert "by_place" not in json.loads(out.read_text())["total"]

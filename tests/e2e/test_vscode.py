@@ -131,20 +131,15 @@ def test_contributed_settings_are_server_options_with_the_server_defaults():
     assert checked >= 30
 
 
-@pytest.mark.timeout(900)
-@pytest.mark.parametrize("mode", ["hooks", "inferred"])
-def test_ghost_text_dismiss_and_accept_in_code_server(mode, model_path, tmp_path):
-    require_editors()
-    out = ARTIFACTS / mode
+def drive_code_server(tmp_path: Path, ws: Path, out: Path, settings: dict, flags: list[str], cfg: dict) -> dict:
+    """Install the .vsix into a fresh code-server on `ws` with user `settings`, run drive.mjs with
+    `cfg` (plus url, out, chromium and timeouts), and return its report (asserted ok). The driver's log and
+    report, and code-server's log, go to `out`; the user data folder is `tmp_path/user-data`."""
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    ws = workspace(tmp_path)
-    before = (ws / FILE).read_text()
-    log = tmp_path / "requests.jsonl"
     data = tmp_path / "data"
     ud = tmp_path / "user-data"
     (ud / "User").mkdir(parents=True)
-    settings = {**user_settings(tmp_path, log), "tacit.providerHooks": mode == "hooks"}
     (ud / "User" / "settings.json").write_text(json.dumps(settings, indent=1))
     env = {**os.environ, "TACIT_DATA": str(data), "TACIT_CONFIG": str(tmp_path)}
     common = ["--config", str(tmp_path / "code-server.yaml"), "--user-data-dir", str(ud),
@@ -156,15 +151,14 @@ def test_ghost_text_dismiss_and_accept_in_code_server(mode, model_path, tmp_path
     assert list((ud / "ext").glob("tacit.tacit-*")), install.stdout + install.stderr
 
     port = free_port()
-    flags = ["--enable-proposed-api", "tacit.tacit"] if mode == "hooks" else []
     server_log = open(out / "code-server.log", "w")  # noqa: SIM115 - closed after the server stops
     proc = code_server("--bind-addr", f"127.0.0.1:{port}", "--auth", "none", *common, "--disable-telemetry",
                        "--disable-update-check", "--disable-workspace-trust", "--disable-getting-started-override",
                        *flags, str(ws), env=env, stdout=server_log, stderr=subprocess.STDOUT)
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz", proc)
-        cfg = {"url": f"http://127.0.0.1:{port}/?folder={ws}", "file": FILE, "out": str(out), "chromium": CHROMIUM,
-               "ghostTimeoutMs": 180_000, "readyTimeoutMs": 180_000}
+        cfg = {"url": f"http://127.0.0.1:{port}/?folder={ws}", "out": str(out), "chromium": CHROMIUM,
+               "ghostTimeoutMs": 180_000, "readyTimeoutMs": 180_000, **cfg}
         drive = subprocess.run(["node", str(E2E / "drive.mjs"), json.dumps(cfg)], cwd=E2E, capture_output=True,
                                text=True, timeout=800)
     finally:
@@ -179,6 +173,21 @@ def test_ghost_text_dismiss_and_accept_in_code_server(mode, model_path, tmp_path
     report = json.loads(drive.stdout.strip().splitlines()[-1])
     (out / "report.json").write_text(json.dumps(report, indent=1))
     assert report["ok"], f"{report.get('error')}\nsteps: {report['steps']}\nsee {out}"
+    return report
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("mode", ["hooks", "inferred"])
+def test_ghost_text_dismiss_and_accept_in_code_server(mode, model_path, tmp_path):
+    require_editors()
+    out = ARTIFACTS / mode
+    ws = workspace(tmp_path)
+    before = (ws / FILE).read_text()
+    log = tmp_path / "requests.jsonl"
+    ud = tmp_path / "user-data"
+    settings = {**user_settings(tmp_path, log), "tacit.providerHooks": mode == "hooks"}
+    flags = ["--enable-proposed-api", "tacit.tacit"] if mode == "hooks" else []
+    report = drive_code_server(tmp_path, ws, out, settings, flags, {"file": FILE})
 
     # Which provider path the extension took is in its log (the Tacit output channel).
     ext_logs = list(ud.glob("logs/**/*Tacit*.log"))
@@ -240,3 +249,28 @@ def test_ghost_text_dismiss_and_accept_in_code_server(mode, model_path, tmp_path
     shutil.copy(out / "ghost-text.png", ARTIFACTS / f"ghost-text-{mode}.png")
     if mode == "hooks":
         shutil.copy(out / "ghost-text.png", VSCODE / "screenshot.png")
+
+
+SCHEDULER_DOC = '"""Meeting scheduling helpers."""\n'
+
+
+@pytest.mark.timeout(900)
+def test_a_definition_typed_in_an_unsaved_tab_reaches_the_prompt_in_code_server(model_path, tmp_path):
+    """VS Code (files.autoSave off) sends the unsaved tab's edits; the server indexes that buffer, so
+    the prompt of a call typed in another tab shows the definition the disk does not have yet."""
+    require_editors()
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "scheduler.py").write_text(SCHEDULER_DOC)
+    (ws / "main.py").write_text("from scheduler import book_meeting_room\n\n\ndef plan_standup(team):")
+    settings = {**user_settings(tmp_path, tmp_path / "requests.jsonl"), "tacit.context.index": True}
+    signature = "def book_meeting_room(organizer_email: str, attendee_count: int, duration_minutes: int = 30) -> str:"
+    definition = ["", "", signature, "    return organizer_email"]
+    report = drive_code_server(tmp_path, ws, ARTIFACTS / "unsaved", settings, [], {
+        "file": "main.py", "unsaved": {"file": "scheduler.py", "definition": definition,
+                                       "call": "    booking = book_meeting_room("}})
+    explain = report["explain"]
+    assert explain and explain[0].startswith("# Prompt behind suggestion tacit-"), explain[:3]
+    assert "# [definitions] scheduler.py" in "\n".join(explain), explain[:12]
+    assert report["dirty"] == 1  # scheduler.py's tab still holds unsaved changes
+    assert (ws / "scheduler.py").read_text() == SCHEDULER_DOC

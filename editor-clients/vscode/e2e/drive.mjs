@@ -3,7 +3,8 @@
 // with Tab, save, and read what the Tacit commands show. Run by tests/e2e/test_vscode.py, which
 // starts code-server and checks the results: this script only acts and reports.
 //
-// Usage: node drive.mjs CONFIG_JSON   (url, file, out, chromium, ghostTimeoutMs, readyTimeoutMs)
+// Usage: node drive.mjs CONFIG_JSON   (url, file, out, chromium, ghostTimeoutMs, readyTimeoutMs, and
+// optionally unsaved: {file, definition, call} for the unsaved-tab scenario instead of the suggestions one)
 // Prints one JSON line (the report) last; screenshots go to `out`.
 
 import { chromium } from 'playwright-core';
@@ -97,24 +98,19 @@ async function typeLine(text) {
   await page.keyboard.type(text, { delay: 40 });
 }
 
-try {
-  await page.goto(cfg.url, { waitUntil: 'domcontentloaded' });
-  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-  step('workbench loaded');
-  await page.locator('.statusbar-item', { hasText: 'Tacit' }).first().waitFor({ timeout: 60_000 });
-  step(`status item: ${await statusText()}`);
-
+/** Open `file` through Quick Open and focus its editor. */
+async function openFile(file) {
   await page.keyboard.press(`${mod}+P`);
   await page.locator('.quick-input-widget input').waitFor({ state: 'visible' });
-  await page.keyboard.type(cfg.file);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: cfg.file }).first().waitFor();
+  await page.keyboard.type(file);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: file }).first().waitFor();
   await page.keyboard.press('Enter');
-  await page.locator('.tab.active', { hasText: cfg.file }).waitFor();
+  await page.locator('.tab.active', { hasText: file }).waitFor();
   await page.locator('.editor-group-container.active .monaco-editor textarea').focus();
-  step('file open');
-  await page.keyboard.press(`${mod}+B`); // hide the side bar: room for the ghost text
-  step(`ready: ${await waitReady(cfg.readyTimeoutMs)}`);
+}
 
+/** Dismiss, accept and partly accept suggestions in `cfg.file`, reading signals and explain after each. */
+async function suggestionsScenario() {
   // 1. A suggestion at the very end of the file, dismissed with Escape.
   await page.keyboard.press(`${mod}+End`);
   await page.keyboard.press('Enter');
@@ -170,6 +166,43 @@ try {
   report.explain = await readCommandDocument('Tacit: Explain Last Suggestion', 'explain.txt');
   report.finalStatus = await statusText();
   await page.screenshot({ path: `${cfg.out}/final.png` });
+}
+
+/** `cfg.unsaved`: type a definition at the end of one file and leave it unsaved, then type a call of it
+ * in another (`cfg.file`) and read what "Tacit: Explain Last Suggestion" shows. */
+async function unsavedScenario() {
+  const { file: other, definition, call } = cfg.unsaved; // `other` is open already
+  await page.keyboard.press(`${mod}+End`);
+  for (const line of definition) {
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Home'); // no indentation carried over: each line brings its own
+    await typeLine(line);
+  }
+  step(`typed a definition in ${other}, not saved`);
+  await openFile(cfg.file);
+  await page.keyboard.press(`${mod}+End`);
+  await page.keyboard.press('Enter');
+  await typeLine(call);
+  await waitGhost('call').catch(() => step('no ghost text for the call'));
+  await page.keyboard.press('Escape');
+  report.explain = await readCommandDocument('Tacit: Explain Last Suggestion', 'explain.txt');
+  report.dirty = await page.locator('.tab.dirty', { hasText: other }).count();
+}
+
+try {
+  await page.goto(cfg.url, { waitUntil: 'domcontentloaded' });
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  step('workbench loaded');
+  await page.locator('.statusbar-item', { hasText: 'Tacit' }).first().waitFor({ timeout: 60_000 });
+  step(`status item: ${await statusText()}`);
+
+  await openFile(cfg.unsaved ? cfg.unsaved.file : cfg.file);
+  step('file open');
+  await page.keyboard.press(`${mod}+B`); // hide the side bar: room for the ghost text
+  step(`ready: ${await waitReady(cfg.readyTimeoutMs)}`);
+
+  if (cfg.unsaved) await unsavedScenario();
+  else await suggestionsScenario();
   report.ok = true;
 } catch (error) {
   report.ok = false;

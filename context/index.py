@@ -240,6 +240,22 @@ class WorkspaceIndex:
             self._store(rel, entry)
         return True
 
+    def differs_from_disk(self, path: Path | str, text: str) -> bool:
+        """True when `update_text(path, text)` would hold something the disk does not: the buffer of a
+        file the index may hold differs from the file, or the file is not there yet. Nothing is read
+        for a file the index would refuse (secret, ignored, outside, over the size limit), and only a
+        size check when the sizes differ."""
+        located = self.workspace.locate(path)
+        if located is None or not self.workspace.may_hold(located):
+            return False
+        data = text.encode("utf-8", "replace")
+        if len(data) > self.workspace.max_file_bytes:
+            return False
+        try:
+            return located.stat().st_size != len(data) or located.read_bytes() != data
+        except OSError:  # not saved yet, or unreadable: the buffer is all there is
+            return True
+
     def release_text(self, path: Path | str) -> bool:
         """The document is closed: its file is indexed from disk again (or dropped, if it is gone).
         True when the index changed."""

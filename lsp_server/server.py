@@ -214,19 +214,9 @@ class TacitServer(LanguageServer):
 
     def document_opened(self, key: str, text: str) -> None:
         """A document opened (unquoted URI). A buffer that differs from its file (an editor restoring
-        unsaved work, VS Code's hot exit; a new file not yet saved) waits to be indexed as if edited;
-        one equal to the disk costs a size check, or one read when the sizes match."""
+        unsaved work, VS Code's hot exit; a new file not yet saved) waits to be indexed as if edited."""
         index, path = self.index_host.index, _file_path(key)
-        if index is None or path is None:
-            return
-        data = text.encode("utf-8", "replace")
-        if len(data) > index.workspace.max_file_bytes:
-            return
-        try:
-            same = os.path.getsize(path) == len(data) and Path(path).read_bytes() == data
-        except OSError:  # not saved yet, or unreadable: the buffer is all there is
-            same = False
-        if not same:
+        if index is not None and path is not None and index.differs_from_disk(path, text):
             self.unindexed_edits.add(key)
 
     def document_closed(self, key: str) -> None:

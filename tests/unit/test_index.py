@@ -396,6 +396,31 @@ def test_buffers_outside_over_the_limit_or_through_a_link_out_are_refused(tmp_pa
     assert index.lookup("g") == [] and list(index.files) == ["a.py"]
 
 
+def test_a_buffer_differs_from_disk_unless_it_holds_the_files_bytes(tmp_path):
+    path = write(tmp_path, "m.py", "def f():\n    pass\n")
+    index = build(tmp_path, max_file_bytes=100)
+    assert index.differs_from_disk(path, "def f():\n    pass\n") is False
+    assert index.differs_from_disk(path, "def g():\n    pass\n")  # same size, other bytes
+    assert index.differs_from_disk(path, "def f():\n    pass\n\n")
+    assert index.differs_from_disk(tmp_path / "new.py", "x = 1\n")  # not saved yet
+    assert index.differs_from_disk(path, "x = 1\n" * 50) is False  # over the limit: never indexed anyway
+
+
+@pytest.mark.parametrize("rel", [".env", "keys/id_rsa.py", "ignored.py", "../elsewhere/x.py"])
+def test_telling_a_buffer_from_its_file_never_reads_a_file_the_index_would_refuse(tmp_path, rel, monkeypatch):
+    write(tmp_path, "elsewhere/x.py", "secret = 1\n")
+    ws = write(tmp_path, "ws/.gitignore", "ignored.py\n").parent
+    for name in (".env", "keys/id_rsa.py", "ignored.py"):
+        write(ws, name, "secret = 1\n")
+    index = build(ws)
+    read: list[Path] = []
+    real_read = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self) or real_read(self))
+    assert index.differs_from_disk(ws / rel, "secret = 1\n") is False
+    assert index.differs_from_disk(ws / rel, "other = 2\n") is False  # nothing the index could take either
+    assert read == []
+
+
 def test_several_roots(tmp_path):
     write(tmp_path, "one/a.py", "def in_one():\n    pass\n")
     write(tmp_path, "two/b.py", "def in_two():\n    pass\n")

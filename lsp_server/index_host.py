@@ -19,14 +19,15 @@ log = logging.getLogger(__name__)
 
 
 def workspace_roots(params: types.InitializeParams) -> list[Path]:
-    """Local folders of the workspace (file: URIs only), deduplicated, existing ones only."""
+    """Local folders of the workspace (file: URIs only), deduplicated, existing ones only (a path no
+    file system can hold, with a NUL byte, is not one)."""
     uris = [f.uri for f in params.workspace_folders or []]
     if not uris and params.root_uri:
         uris = [params.root_uri]
     roots: list[Path] = []
     for uri in uris:
         parsed = urlparse(uri)
-        if parsed.scheme != "file":
+        if parsed.scheme != "file" or "\x00" in unquote(parsed.path):
             continue
         path = Path(unquote(parsed.path)).resolve()
         if path.is_dir() and path not in roots:

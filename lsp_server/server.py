@@ -57,8 +57,9 @@ BUFFERS_PER_REQUEST = 4  # edited open documents given to the index per completi
 
 
 def _file_path(key: str) -> str | None:
-    """The file system path of an unquoted `file://` URI (a `syntax_docs` key); None for other schemes."""
-    return key.removeprefix("file://") if key.startswith("file://") else None
+    """The file system path of an unquoted `file://` URI (a `syntax_docs` key); None for other schemes
+    and for a path no file system can hold (a NUL byte, `%00` in the URI)."""
+    return key.removeprefix("file://") if key.startswith("file://") and "\x00" not in key else None
 
 
 class TacitServer(LanguageServer):

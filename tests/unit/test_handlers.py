@@ -162,6 +162,20 @@ def test_a_buffer_restored_unsaved_is_indexed_as_if_edited(tmp_path, disk):
     assert ls.index_host.index.stats()["from_buffers"] == 1
 
 
+def test_a_uri_no_file_system_can_hold_is_kept_as_a_document_but_never_indexed(tmp_path):
+    from types import SimpleNamespace
+
+    ls = indexed_server(tmp_path)
+    bad = tmp_path.as_uri() + "/a%00.py"
+    open_document(ls, bad, "def f():\n    pass\n")
+    change_document(ls, bad, 2, (2, 0), (2, 0), "x = 1\n")
+    (tmp_path / "main.py").write_text("")
+    open_document(ls, (tmp_path / "main.py").as_uri(), "")
+    ls.context_sources(SimpleNamespace(uri=(tmp_path / "main.py").as_uri(), tree=None))  # no ValueError
+    close_document(ls, bad)
+    assert ls.index_host.index.lookup("f") == [] and not ls.unindexed_edits
+
+
 def test_buffers_edited_across_many_files_reach_the_index_a_few_per_request(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
@@ -182,3 +196,16 @@ def test_buffers_edited_across_many_files_reach_the_index_a_few_per_request(tmp_
     ls.index_edited_documents(current)
     assert sorted(given) == sorted(k.removeprefix("file://") for k in keys[1:])
     assert ls.unindexed_edits == {current}  # the document typed in waits until the cursor leaves it
+
+
+def test_workspace_roots_are_existing_local_folders_only(tmp_path):
+    from lsp_server.index_host import workspace_roots
+
+    (tmp_path / "a").mkdir()
+    folders = [types.WorkspaceFolder(uri=u, name="x") for u in (
+        (tmp_path / "a").as_uri(), (tmp_path / "a").as_uri() + "/", (tmp_path / "gone").as_uri(),
+        tmp_path.as_uri() + "/a%00b", "untitled:ws", (tmp_path / "a" / "..").as_uri())]
+    roots = workspace_roots(types.InitializeParams(capabilities=types.ClientCapabilities(), workspace_folders=folders))
+    assert roots == [tmp_path / "a", tmp_path]
+    assert workspace_roots(types.InitializeParams(capabilities=types.ClientCapabilities(),
+                                                  root_uri=(tmp_path / "a").as_uri())) == [tmp_path / "a"]

@@ -1,5 +1,6 @@
-"""Owns the workspace index: builds it in the background on initialize (with `$/progress`),
-then keeps it current with a file watcher, and stops both on shutdown."""
+"""Owns the workspace index: builds it in the background on initialize (with `$/progress`), and
+again when the workspace folders or the index's settings change; keeps it current with a file
+watcher, and stops both on shutdown."""
 
 from __future__ import annotations
 
@@ -18,12 +19,9 @@ from context.index_watch import IndexWatcher
 log = logging.getLogger(__name__)
 
 
-def workspace_roots(params: types.InitializeParams) -> list[Path]:
-    """Local folders of the workspace (file: URIs only), deduplicated, existing ones only (a path no
-    file system can hold, with a NUL byte, is not one)."""
-    uris = [f.uri for f in params.workspace_folders or []]
-    if not uris and params.root_uri:
-        uris = [params.root_uri]
+def workspace_roots(uris: list[str]) -> list[Path]:
+    """Local folders of the workspace from its folders' URIs (file: URIs only), deduplicated, existing
+    ones only (a path no file system can hold, with a NUL byte, is not one)."""
     roots: list[Path] = []
     for uri in uris:
         parsed = urlparse(uri)
@@ -48,12 +46,18 @@ class IndexHost:
 
     def start(self, roots: list[Path], max_file_bytes: int, report_progress: bool, watch: bool = True,
               max_files: int = 0) -> None:
-        """Index `roots` in the background; report progress when the client supports it."""
+        """Index `roots` in the background; report progress when the client supports it. An index
+        already there is stopped and replaced (workspace folders or settings changed)."""
+        self.shutdown()
+        with self._lock:
+            self._stop = stop = threading.Event()
+        self.ready.clear()
         if not roots:
+            self.index = None
             self.ready.set()
             return
-        self.index = WorkspaceIndex(roots, max_file_bytes=max_file_bytes, max_files=max_files)
-        self.index.pace = self._pace
+        index = self.index = WorkspaceIndex(roots, max_file_bytes=max_file_bytes, max_files=max_files)
+        index.pace = self._pace
         loop = asyncio.get_running_loop()
         token = f"tacit-index-{uuid.uuid4().hex[:8]}"
         progress = self.server.work_done_progress if report_progress else None
@@ -69,24 +73,32 @@ class IndexHost:
                     message=f"{done}/{total} files", percentage=pct))
 
         def on_done(complete: bool) -> None:
-            stats = self.index.stats() if self.index is not None else {}
+            stats = index.stats()
             log.info("index %s: %s", "built" if complete else "stopped", stats)
             if progress is not None:
                 files, found = stats.get("files", 0), stats.get("eligible", 0)
                 limited = f" of {found} (context.maxFiles)" if 0 < max_files < found else ""
                 loop.call_soon_threadsafe(progress.end, token, types.WorkDoneProgressEnd(
                     message=f"{files} file{'' if files == 1 else 's'} indexed{limited}"))
-            self.ready.set()
+            with self._lock:
+                if stop is self._stop:  # not replaced meanwhile: its successor says when it is ready
+                    self.ready.set()
 
         def run() -> None:
             # The watcher starts before the build: a file changed while the workspace is being indexed
             # (or right after the index reports complete) is re-read, not missed. Both run on this
             # thread: setting up the watches walks every folder, which must not hold up the event loop.
             if watch:
-                self._start_watcher()
-            on_done(self.index.build(on_progress, self._stop.is_set))
+                self._start_watcher(index, stop)
+            on_done(index.build(on_progress, stop.is_set))
 
         threading.Thread(target=run, name="tacit-index", daemon=True).start()
+
+    def stop(self) -> None:
+        """Stop indexing and watching, and drop the index (`context.index` turned off)."""
+        self.shutdown()
+        self.index = None
+        self.ready.set()
 
     def _pace(self, worked_s: float) -> None:
         """After each file indexed: wait while the model generates (`context.yieldToModel`, read live)."""
@@ -94,17 +106,17 @@ class IndexHost:
         if pacer is not None and self.server.options.context.yield_to_model:
             pacer.pace(worked_s)
 
-    def _start_watcher(self) -> None:
-        watcher = IndexWatcher(self.index)
+    def _start_watcher(self, index: WorkspaceIndex, stop: threading.Event) -> None:
+        watcher = IndexWatcher(index)
         try:
             watcher.start()
         except Exception as exc:  # e.g. inotify limits; the index is built all the same
             log.warning("file watching unavailable: %s", exc)
             return
         with self._lock:
-            if not self._stop.is_set():
+            if not stop.is_set():
                 self.watcher, watcher = watcher, None
-        if watcher is not None:  # shut down meanwhile
+        if watcher is not None:  # shut down or replaced meanwhile
             watcher.stop()
 
     def shutdown(self) -> None:

@@ -213,6 +213,25 @@ class TacitServer(LanguageServer):
             if doc is not None and path is not None:
                 index.update_text(path, doc.text)
 
+    def set_roots(self, roots: list[Path]) -> None:
+        """The workspace folders (on initialize, and when the client adds or removes some)."""
+        self.roots = roots
+        self.host.workspace = roots[0] if roots else None
+
+    def start_index(self) -> None:
+        """(Re)build the workspace index for the current folders and options, or drop it when
+        `context.index` is off. Open buffers that differ from their files are indexed again from the
+        next request on (the new index has read only the disk)."""
+        o = self.options.context
+        if o.index:
+            self.index_host.start(self.roots, o.max_file_bytes, self.client_progress, watch=o.watch,
+                                  max_files=o.max_files)
+        else:
+            self.index_host.stop()
+        self.unindexed_edits.clear()
+        for key, doc in list(self.syntax_docs.items()):
+            self.document_opened(key, doc.text)
+
     def document_opened(self, key: str, text: str) -> None:
         """A document opened (unquoted URI). A buffer that differs from its file (an editor restoring
         unsaved work, VS Code's hot exit; a new file not yet saved) waits to be indexed as if edited."""

@@ -28,6 +28,8 @@ def apply_options(server: TacitServer, data, base=None) -> None:
 
 log = logging.getLogger(__name__)
 
+INDEX_OPTIONS = ("index", "watch", "max_file_bytes", "max_files")  # a change rebuilds the index
+
 
 def release(server: TacitServer) -> None:
     """Stop everything that holds resources: the index watcher, the engine, the event store (flushed)."""
@@ -63,8 +65,8 @@ def register(server: TacitServer) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(ls: TacitServer, params: types.InitializeParams) -> None:
         apply_options(ls, params.initialization_options)
-        ls.roots = workspace_roots(params)
-        ls.host.workspace = ls.roots[0] if ls.roots else None
+        folders = [f.uri for f in params.workspace_folders or []]
+        ls.set_roots(workspace_roots(folders or ([params.root_uri] if params.root_uri else [])))
         ls.open_store()
         if isinstance(params.process_id, int) and psutil.pid_exists(params.process_id):
             watch_parent(ls, params.process_id)
@@ -73,16 +75,33 @@ def register(server: TacitServer) -> None:
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: TacitServer, params: types.InitializedParams) -> None:
-        if ls.options.context.index:
-            ls.index_host.start(ls.roots, ls.options.context.max_file_bytes, ls.client_progress,
-                                watch=ls.options.context.watch, max_files=ls.options.context.max_files)
+        ls.start_index()
         await ls.host.apply(ls.options)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: TacitServer, params: types.DidChangeConfigurationParams) -> None:
+        before = ls.options.context
         apply_options(ls, params.settings, ls.options)
         ls.open_store()
+        after = ls.options.context
+        if [getattr(before, f) for f in INDEX_OPTIONS] != [getattr(after, f) for f in INDEX_OPTIONS]:
+            ls.start_index()
         await ls.host.apply(ls.options)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    async def did_change_workspace_folders(ls: TacitServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
+        # pygls has updated its workspace folders already; a client that named only a root URI at
+        # initialize and now adds folders gets that root kept
+        folders = [f.uri for f in ls.workspace.folders.values()]
+        roots = workspace_roots(folders or ([ls.workspace.root_uri] if ls.workspace.root_uri else []))
+        if roots == ls.roots:
+            return
+        first = ls.roots[0] if ls.roots else None
+        ls.set_roots(roots)
+        log.info("workspace folders now %s: re-indexing", [str(r) for r in roots])
+        ls.start_index()
+        if ls.host.workspace != first:  # the adapter "auto" picks is the first folder's
+            await ls.host.apply(ls.options)
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: TacitServer, params=None) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from lsprotocol import types
+
 from lsp_server import client as lsp_client
 
 
@@ -87,5 +89,37 @@ async def test_a_workspace_past_max_files_is_indexed_in_part_and_says_so(model_p
         st = await wait_for(lambda s: s["index"] and s["index"].complete, client)
         assert st["index"].files == 2 and st["index"].eligible == 3
         assert (await progress_kinds(client))[-1] == ("end", "2 files indexed of 3 (context.maxFiles)")
+    finally:
+        await client.close()
+
+
+async def test_the_index_follows_workspace_folders_and_settings_changed_in_the_editor(model_path, tmp_path):
+    """A folder added to the workspace (VS Code's "Add Folder to Workspace", Neovim's
+    `vim.lsp.buf.add_workspace_folder()`) is indexed, a removed one dropped, and `context.index`
+    turned off and on in the settings takes effect without a restart."""
+    ws, lib = tmp_path / "ws", tmp_path / "lib"
+    for folder, name in ((ws, "app"), (lib, "helpers")):
+        folder.mkdir()
+        (folder / f"{name}.py").write_text(f"def {name}_one():\n    pass\n\n\ndef {name}_two():\n    pass\n")
+    client = await lsp_client.start({}, root=ws, env={"TACIT_CONFIG": str(tmp_path)})
+    try:
+        await wait_for(lambda s: s["index"] and s["index"].complete, client)
+        def folders(added: list, removed: list) -> types.DidChangeWorkspaceFoldersParams:
+            return types.DidChangeWorkspaceFoldersParams(types.WorkspaceFoldersChangeEvent(
+                added=[types.WorkspaceFolder(p.as_uri(), p.name) for p in added],
+                removed=[types.WorkspaceFolder(p.as_uri(), p.name) for p in removed]))
+
+        client.protocol.notify(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS, folders([lib], []))
+        st = await wait_for(lambda s: s["index"] and s["index"].complete and s["index"].files == 2, client)
+        assert st["index"].definitions == 4
+        client.protocol.notify(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS, folders([], [ws]))
+        st = await wait_for(lambda s: s["index"] and s["index"].complete and s["index"].files == 1, client)
+        client.protocol.notify(types.WORKSPACE_DID_CHANGE_CONFIGURATION,
+                               types.DidChangeConfigurationParams(settings={"context": {"index": False}}))
+        await wait_for(lambda s: s["index"] is None, client)
+        client.protocol.notify(types.WORKSPACE_DID_CHANGE_CONFIGURATION,
+                               types.DidChangeConfigurationParams(settings={"context": {"index": True}}))
+        st = await wait_for(lambda s: s["index"] and s["index"].complete, client)
+        assert st["index"].files == 1 and st["state"] == "ready"
     finally:
         await client.close()

@@ -202,10 +202,79 @@ def test_workspace_roots_are_existing_local_folders_only(tmp_path):
     from lsp_server.index_host import workspace_roots
 
     (tmp_path / "a").mkdir()
-    folders = [types.WorkspaceFolder(uri=u, name="x") for u in (
-        (tmp_path / "a").as_uri(), (tmp_path / "a").as_uri() + "/", (tmp_path / "gone").as_uri(),
-        tmp_path.as_uri() + "/a%00b", "untitled:ws", (tmp_path / "a" / "..").as_uri())]
-    roots = workspace_roots(types.InitializeParams(capabilities=types.ClientCapabilities(), workspace_folders=folders))
-    assert roots == [tmp_path / "a", tmp_path]
-    assert workspace_roots(types.InitializeParams(capabilities=types.ClientCapabilities(),
-                                                  root_uri=(tmp_path / "a").as_uri())) == [tmp_path / "a"]
+    uris = [(tmp_path / "a").as_uri(), (tmp_path / "a").as_uri() + "/", (tmp_path / "gone").as_uri(),
+            tmp_path.as_uri() + "/a%00b", "untitled:ws", (tmp_path / "a" / "..").as_uri()]
+    assert workspace_roots(uris) == [tmp_path / "a", tmp_path]
+
+
+async def wait_ready(ls) -> None:
+    import asyncio
+
+    assert await asyncio.to_thread(ls.index_host.ready.wait, 30)
+
+
+async def test_the_index_follows_workspace_folders_added_and_removed(tmp_path, monkeypatch):
+    """didChangeWorkspaceFolders (pygls updates its folders first): the index is rebuilt on the new
+    folders, and an open buffer that differs from its file is indexed again from the next request."""
+    from types import SimpleNamespace
+
+    for name, text in (("a/util.py", "def in_a():\n    pass\n"), ("b/lib.py", "def in_b():\n    pass\n")):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
+    a, b = tmp_path / "a", tmp_path / "b"
+    ls = create_server()
+    ls.protocol._workspace = Workspace(a.as_uri(), workspace_folders=[types.WorkspaceFolder(a.as_uri(), "a")])
+    applied = []
+
+    async def apply(opts):
+        applied.append(ls.host.workspace)
+
+    monkeypatch.setattr(ls.host, "apply", apply)
+    ls.set_roots([a])
+    ls.start_index()
+    await wait_ready(ls)
+    open_document(ls, (a / "util.py").as_uri(), "def typed_in_a():\n    pass\n")  # unsaved work
+    open_document(ls, (a / "main.py").as_uri(), "")
+    ls.context_sources(SimpleNamespace(uri=(a / "main.py").as_uri(), tree=None))
+    assert ls.index_host.index.lookup("typed_in_a") and not ls.index_host.index.lookup("in_b")
+
+    changed = ls.protocol.fm.features[types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS]
+    ls.workspace.add_folder(types.WorkspaceFolder(b.as_uri(), "b"))
+    await changed(types.DidChangeWorkspaceFoldersParams(types.WorkspaceFoldersChangeEvent(
+        added=[types.WorkspaceFolder(b.as_uri(), "b")], removed=[])))
+    await wait_ready(ls)
+    assert ls.roots == [a, b] and applied == []  # the first folder is the same: no adapter to change
+    assert sorted(ls.index_host.index.files) == ["a/util.py", "b/lib.py"] and ls.index_host.index.lookup("in_b")
+    ls.context_sources(SimpleNamespace(uri=(a / "main.py").as_uri(), tree=None))
+    assert ls.index_host.index.lookup("typed_in_a") and not ls.index_host.index.lookup("in_a")
+
+    ls.workspace.remove_folder(a.as_uri())
+    await changed(types.DidChangeWorkspaceFoldersParams(types.WorkspaceFoldersChangeEvent(
+        added=[], removed=[types.WorkspaceFolder(a.as_uri(), "a")])))
+    await wait_ready(ls)
+    assert ls.roots == [b] and applied == [b] and list(ls.index_host.index.files) == ["lib.py"]
+    ls.index_host.shutdown()
+
+
+async def test_turning_the_index_off_and_on_in_the_settings_drops_and_rebuilds_it(tmp_path, monkeypatch):
+    (tmp_path / "m.py").write_text("def f():\n    pass\n")
+    ls = create_server()
+    ls.protocol._workspace = Workspace(tmp_path.as_uri())
+
+    async def apply(opts):
+        pass
+
+    monkeypatch.setattr(ls.host, "apply", apply)
+    ls.set_roots([tmp_path])
+    ls.start_index()
+    await wait_ready(ls)
+    first = ls.index_host.index
+    changed = ls.protocol.fm.features[types.WORKSPACE_DID_CHANGE_CONFIGURATION]
+    await changed(types.DidChangeConfigurationParams(settings={"completion": {"prefixChars": 4000}}))
+    assert ls.index_host.index is first  # nothing the index depends on
+    await changed(types.DidChangeConfigurationParams(settings={"context": {"index": False}}))
+    assert ls.index_host.index is None and ls.index_host.watcher is None
+    await changed(types.DidChangeConfigurationParams(settings={"context": {"index": True, "maxFileBytes": 10}}))
+    await wait_ready(ls)
+    assert ls.index_host.index is not first and ls.index_host.index.files == {}  # m.py is over 10 bytes now
+    ls.index_host.shutdown()

@@ -242,6 +242,45 @@ async def test_the_server_sets_up_watching_off_its_event_loop_then_builds(tmp_pa
     assert host.watcher is None
 
 
+async def test_a_replaced_index_stops_and_only_its_successor_says_ready(tmp_path, monkeypatch):
+    from lsp_server.index_host import IndexHost
+
+    (tmp_path / "a.py").write_text(source("a"))
+    release = {}  # each index's build waits here until the test lets it finish
+    build = WorkspaceIndex.build
+
+    def held(self, on_progress=None, should_stop=None):
+        release.setdefault(id(self), threading.Event()).wait(TIMEOUT_S)
+        return build(self, on_progress, should_stop)
+
+    monkeypatch.setattr(WorkspaceIndex, "build", held)
+    host = IndexHost(server=None)
+    host.start([tmp_path], max_file_bytes=1_000_000, report_progress=False)
+    first = host.index
+    wait_for(lambda: host.watcher is not None)
+    old_watcher = host.watcher
+    host.start([tmp_path], max_file_bytes=1_000_000, report_progress=False)  # folders or settings changed
+    second = host.index
+    try:
+        assert second is not first and host.watcher is not old_watcher
+        release.setdefault(id(first), threading.Event()).set()
+        await asyncio.sleep(0.3)
+        assert not host.ready.is_set() and first.stats()["complete"] is False  # stopped, and not the one to wait for
+        release.setdefault(id(second), threading.Event()).set()
+        assert await asyncio.to_thread(host.ready.wait, TIMEOUT_S)
+        assert "a.py" in second.files
+        wait_for(lambda: host.watcher is not None)
+        (tmp_path / "b.py").write_text(source("b"))
+        wait_for(lambda: "b.py" in second.files)
+        assert "b.py" not in first.files  # the old watcher is gone
+        host.stop()
+        assert host.index is None and host.watcher is None and host.ready.is_set()
+    finally:
+        for event in release.values():
+            event.set()
+        host.shutdown()
+
+
 def test_a_watcher_that_cannot_start_still_leaves_a_built_index(tmp_path, monkeypatch):
     from lsp_server.index_host import IndexHost
 

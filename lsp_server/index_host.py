@@ -78,8 +78,9 @@ class IndexHost:
             if progress is not None:
                 files, found = stats.get("files", 0), stats.get("eligible", 0)
                 limited = f" of {found} (context.maxFiles)" if 0 < max_files < found else ""
+                message = f"{files} file{'' if files == 1 else 's'} indexed{limited}"
                 loop.call_soon_threadsafe(progress.end, token, types.WorkDoneProgressEnd(
-                    message=f"{files} file{'' if files == 1 else 's'} indexed{limited}"))
+                    message="stopped" if stop.is_set() else message))  # replaced, or shut down
             with self._lock:
                 if stop is self._stop:  # not replaced meanwhile: its successor says when it is ready
                     self.ready.set()

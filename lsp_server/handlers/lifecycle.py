@@ -90,8 +90,8 @@ def register(server: TacitServer) -> None:
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     async def did_change_workspace_folders(ls: TacitServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
-        # pygls has updated its workspace folders already; a client that named only a root URI at
-        # initialize and now adds folders gets that root kept
+        # pygls has applied the change to its workspace folders already; as on initialize, the root
+        # URI counts only when there are no folders
         folders = [f.uri for f in ls.workspace.folders.values()]
         roots = workspace_roots(folders or ([ls.workspace.root_uri] if ls.workspace.root_uri else []))
         if roots == ls.roots:

@@ -48,7 +48,7 @@ class IndexHost:
               max_files: int = 0) -> None:
         """Index `roots` in the background; report progress when the client supports it. An index
         already there is stopped and replaced (workspace folders or settings changed)."""
-        self.shutdown()
+        self._retire()
         with self._lock:
             self._stop = stop = threading.Event()
         self.ready.clear()
@@ -97,9 +97,18 @@ class IndexHost:
 
     def stop(self) -> None:
         """Stop indexing and watching, and drop the index (`context.index` turned off)."""
-        self.shutdown()
+        self._retire()
         self.index = None
         self.ready.set()
+
+    def _retire(self) -> None:
+        """Stop the build and the watcher without waiting for them: this runs on the server's event
+        loop, and the watcher's worker may be waiting for the model to finish (`context.yieldToModel`)."""
+        with self._lock:
+            self._stop.set()
+            watcher, self.watcher = self.watcher, None
+        if watcher is not None:
+            threading.Thread(target=watcher.stop, name="tacit-index-retire", daemon=True).start()
 
     def _pace(self, worked_s: float) -> None:
         """After each file indexed: wait while the model generates (`context.yieldToModel`, read live)."""

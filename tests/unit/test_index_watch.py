@@ -281,6 +281,34 @@ async def test_a_replaced_index_stops_and_only_its_successor_says_ready(tmp_path
         host.shutdown()
 
 
+async def test_replacing_the_index_never_waits_for_the_old_watcher_on_the_event_loop(tmp_path, monkeypatch):
+    # its worker may be waiting for the model to finish a generation (context.yieldToModel)
+    from lsp_server.index_host import IndexHost
+
+    (tmp_path / "a.py").write_text(source("a"))
+    host = IndexHost(server=None)
+    host.start([tmp_path], max_file_bytes=1_000_000, report_progress=False)
+    assert await asyncio.to_thread(host.ready.wait, TIMEOUT_S)
+    wait_for(lambda: host.watcher is not None)
+    stopped_on: list[bool] = []
+    real_stop = IndexWatcher.stop
+
+    def stop(self):
+        stopped_on.append(threading.current_thread() is threading.main_thread())
+        real_stop(self)
+
+    monkeypatch.setattr(IndexWatcher, "stop", stop)
+    try:
+        host.start([tmp_path], max_file_bytes=1_000_000, report_progress=False)
+        assert await asyncio.to_thread(host.ready.wait, TIMEOUT_S)
+        wait_for(lambda: host.watcher is not None)
+        host.stop()  # context.index turned off
+        wait_for(lambda: len(stopped_on) == 2)
+        assert stopped_on == [False, False]
+    finally:
+        host.shutdown()
+
+
 def test_a_watcher_that_cannot_start_still_leaves_a_built_index(tmp_path, monkeypatch):
     from lsp_server.index_host import IndexHost
 

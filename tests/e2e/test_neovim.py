@@ -459,3 +459,19 @@ def test_a_function_typed_in_another_buffer_counts_before_it_is_saved(indexed_ed
     assert status["index"]["from_buffers"] == 1, status["index"]
     assert scheduler.read_text() == SCHEDULER_DOC  # never saved
     ed.nvim.input("<Esc>")
+
+
+@pytest.mark.timeout(300)
+def test_a_folder_added_to_the_workspace_is_indexed(indexed_editor: Editor):
+    """`vim.lsp.buf.add_workspace_folder()` sends didChangeWorkspaceFolders: the index is rebuilt with it."""
+    ed = indexed_editor
+    lib = ed.workspace.parent / f"lib-{ed.version}"
+    lib.mkdir()
+    (lib / "extra.py").write_text("def extra_helper(name):\n    return name\n")
+    before = wait_for(lambda: (s := ed.request("tacit/getStatus")) and (s.get("index") or {}).get("complete") and s,
+                      60, interval=0.2, what="the workspace index built")["index"]
+    ed.lua("vim.lsp.buf.add_workspace_folder(...)", str(lib))
+    # extra.py is the added folder's one file (an unsaved buffer of the earlier test goes back to the
+    # index from the next request on, so the definitions are not compared)
+    wait_for(lambda: (s := ed.request("tacit/getStatus")) and (i := s.get("index") or {}).get("complete")
+             and i["files"] == before["files"] + 1, 60, interval=0.2, what="the added folder indexed")

@@ -138,7 +138,9 @@ class Completer:
                 self.template, text, offset, req.path or req.uri.rsplit("/", 1)[-1], req.language_id,
                 s.context, self.sources(req), opts, self.engine.count_tokens, block=block,
                 anchor=block.anchor if block else None, heal=heal)  # nor inside a word
-            tokens = self.engine.count_tokens(prompt.text) if s.max_prompt_tokens else 0
+            # head and tail apart, as the engine reads them (the two parts' tokens, remembered for it)
+            count, head = self.engine.count_tokens, prompt.head_chars
+            tokens = count(prompt.text[head:]) + count(prompt.text[:head]) if s.max_prompt_tokens else 0
             if tokens <= s.max_prompt_tokens or opts.prefix_chars <= 600:
                 break
             # Dense text (numbers, data) packs more tokens per character than code: shrink this document's

@@ -266,3 +266,36 @@ async def test_without_token_healing_the_prompt_ends_at_the_cursor(heals, enable
     s = await c.complete(req("def f(formatter, epilog):\n    if epilog:\n        form<CURSOR>\n"))
     assert s is not None and s.text == "atter.write(epilog)"
     assert "        form<|fim_suffix|>" in engine.prompts[0] and engine.options[0].heal == ""
+
+
+async def test_a_new_prompt_is_counted_in_the_two_parts_the_engine_reads_and_each_tokenized_once():
+    """The pipeline counts the prompt's head (up to the cursor) and tail apart; the llama engine
+    remembers the last two texts it tokenized, so reading the prompt does not tokenize them again."""
+    from types import SimpleNamespace
+
+    from lsp_server.engines.llama import LlamaEngine
+
+    engine, c, _ = make([["1\n"]], max_prompt_tokens=2048)
+    counted: list[str] = []
+    count = engine.count_tokens
+    engine.count_tokens = lambda text: counted.append(text) or count(text)
+    await c.complete(req("x = 1\ny = <CURSOR>\nz = 3\n"))
+    prompt = c.last_prompt["file:///w/a.py"][1]
+    head, tail = prompt.text[:prompt.head_chars], prompt.text[prompt.head_chars:]
+    assert head.endswith("y = ") and tail.startswith("<|fim_suffix|>")
+    assert counted[counted.index(tail) + 1] == head and prompt.text not in counted[:counted.index(tail)]
+
+    calls: list[bytes] = []
+    llama = LlamaEngine.__new__(LlamaEngine)  # the real model is for the e2e tests: only tokenize here
+    llama.llm = SimpleNamespace(tokenize=lambda data, add_bos, special: calls.append(data) or list(data))
+    llama._tokenized = (("", []), ("", []))
+    total = llama.count_tokens(tail) + llama.count_tokens(head)  # as build_prompt counts
+    tokens = llama.tokenize(head) + llama.tokenize(tail)  # as the engine reads the prompt
+    assert len(tokens) == total and len(calls) == 2
+    tokens.append(0)  # the caller's list is its own: what is remembered stays as it was
+    assert llama.tokenize(head) + llama.tokenize(tail) == tokens[:-1] and len(calls) == 2
+    llama.tokenize("something else")  # two texts are remembered: the newest, and the one before (head)
+    llama.tokenize(head)
+    assert len(calls) == 3
+    llama.tokenize(tail)
+    assert len(calls) == 4

@@ -8,6 +8,8 @@ checks the saved file, those signals, and the server's own log of them. It runs 
 Code's provider hooks (proposed API `inlineCompletionsAdditions`; code-server, an OSS build, allows
 it to any extension that declares it, stable VS Code only with `--enable-proposed-api tacit.tacit`)
 and with them turned off (`tacit.providerHooks`), as in stable VS Code: signals inferred from edits.
+A third run, with the workspace index on, types a definition into one tab, leaves it unsaved, types a
+call of it in another and reads what "Tacit: Explain Last Suggestion" shows.
 """
 
 from __future__ import annotations

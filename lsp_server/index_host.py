@@ -101,13 +101,16 @@ class IndexHost:
         self.index = None
         self.ready.set()
 
-    def _retire(self) -> None:
-        """Stop the build and the watcher without waiting for them: this runs on the server's event
-        loop, and the watcher's worker may be waiting for the model to finish (`context.yieldToModel`)."""
+    def _retire(self, wait: bool = False) -> None:
+        """Stop the build and the watcher. Unless `wait`, the watcher stops on a thread of its own: a
+        replacement runs on the server's event loop, and the watcher's worker may be waiting for the
+        model to finish (`context.yieldToModel`)."""
         with self._lock:
             self._stop.set()
             watcher, self.watcher = self.watcher, None
-        if watcher is not None:
+        if watcher is not None and wait:
+            watcher.stop()
+        elif watcher is not None:
             threading.Thread(target=watcher.stop, name="tacit-index-retire", daemon=True).start()
 
     def _pace(self, worked_s: float) -> None:
@@ -130,9 +133,5 @@ class IndexHost:
             watcher.stop()
 
     def shutdown(self) -> None:
-        """Stop indexing and watching."""
-        with self._lock:
-            self._stop.set()
-            watcher, self.watcher = self.watcher, None
-        if watcher is not None:
-            watcher.stop()
+        """Stop indexing and watching (the server is exiting: the watcher is stopped before this returns)."""
+        self._retire(wait=True)

@@ -220,10 +220,10 @@ class WorkspaceIndex:
         Refused (False, nothing stored) for a document the index would not read from disk either:
         outside the workspace or reached through a link out of it, ignored, secret, over the size
         limit, or in no known language. True when the index now holds the text."""
-        located = self.workspace.locate(path)
-        if located is None or not self.workspace.may_hold(located):
+        buffer = self._buffer(path, text)
+        if buffer is None:
             return False
-        data = text.encode("utf-8", "replace")
+        located, data = buffer
         if len(data) > self.workspace.max_file_bytes:
             self.release_text(located)  # an earlier buffer's entry is not kept either
             return False
@@ -245,16 +245,23 @@ class WorkspaceIndex:
         file the index may hold differs from the file, or the file is not there yet. Nothing is read
         for a file the index would refuse (secret, ignored, outside, over the size limit), and only a
         size check when the sizes differ."""
-        located = self.workspace.locate(path)
-        if located is None or not self.workspace.may_hold(located):
+        buffer = self._buffer(path, text)
+        if buffer is None or len(buffer[1]) > self.workspace.max_file_bytes:
             return False
-        data = text.encode("utf-8", "replace")
-        if len(data) > self.workspace.max_file_bytes:
-            return False
+        located, data = buffer
         try:
             return located.stat().st_size != len(data) or located.read_bytes() != data
         except OSError:  # not saved yet, or unreadable: the buffer is all there is
             return True
+
+    def _buffer(self, path: Path | str, text: str) -> tuple[Path, bytes] | None:
+        """An editor buffer's path located in the workspace and its bytes; None for a document the
+        index would not read from disk either (outside or through a link out, ignored, secret, no
+        known language). The size limit is the caller's to apply."""
+        located = self.workspace.locate(path)
+        if located is None or not self.workspace.may_hold(located):
+            return None
+        return located, text.encode("utf-8", "replace")
 
     def release_text(self, path: Path | str) -> bool:
         """The document is closed: its file is indexed from disk again (or dropped, if it is gone).

@@ -19,11 +19,12 @@ from context.index_watch import IndexWatcher
 log = logging.getLogger(__name__)
 
 
-def workspace_roots(uris: list[str]) -> list[Path]:
-    """Local folders of the workspace from its folders' URIs (file: URIs only), deduplicated, existing
-    ones only (a path no file system can hold, with a NUL byte, is not one)."""
+def workspace_roots(folders: list[str], root_uri: str | None = None) -> list[Path]:
+    """Local folders of the workspace from its folders' URIs, or its root URI when there are no
+    folders (file: URIs only), deduplicated, existing ones only (a path no file system can hold, with
+    a NUL byte, is not one)."""
     roots: list[Path] = []
-    for uri in uris:
+    for uri in folders or ([root_uri] if root_uri else []):
         parsed = urlparse(uri)
         if parsed.scheme != "file" or "\x00" in unquote(parsed.path):
             continue
@@ -48,14 +49,13 @@ class IndexHost:
               max_files: int = 0) -> None:
         """Index `roots` in the background; report progress when the client supports it. An index
         already there is stopped and replaced (workspace folders or settings changed)."""
+        if not roots:
+            self.stop()
+            return
         self._retire()
         with self._lock:
             self._stop = stop = threading.Event()
         self.ready.clear()
-        if not roots:
-            self.index = None
-            self.ready.set()
-            return
         index = self.index = WorkspaceIndex(roots, max_file_bytes=max_file_bytes, max_files=max_files)
         index.pace = self._pace
         loop = asyncio.get_running_loop()

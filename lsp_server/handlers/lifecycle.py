@@ -65,8 +65,7 @@ def register(server: TacitServer) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(ls: TacitServer, params: types.InitializeParams) -> None:
         apply_options(ls, params.initialization_options)
-        folders = [f.uri for f in params.workspace_folders or []]
-        ls.set_roots(workspace_roots(folders or ([params.root_uri] if params.root_uri else [])))
+        ls.set_roots(workspace_roots([f.uri for f in params.workspace_folders or []], params.root_uri))
         ls.open_store()
         if isinstance(params.process_id, int) and psutil.pid_exists(params.process_id):
             watch_parent(ls, params.process_id)
@@ -90,10 +89,8 @@ def register(server: TacitServer) -> None:
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     async def did_change_workspace_folders(ls: TacitServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
-        # pygls has applied the change to its workspace folders already; as on initialize, the root
-        # URI counts only when there are no folders
-        folders = [f.uri for f in ls.workspace.folders.values()]
-        roots = workspace_roots(folders or ([ls.workspace.root_uri] if ls.workspace.root_uri else []))
+        # pygls has applied the change to its workspace folders already
+        roots = workspace_roots([f.uri for f in ls.workspace.folders.values()], ls.workspace.root_uri)
         if roots == ls.roots:
             return
         first = ls.roots[0] if ls.roots else None

@@ -205,6 +205,8 @@ def test_workspace_roots_are_existing_local_folders_only(tmp_path):
     uris = [(tmp_path / "a").as_uri(), (tmp_path / "a").as_uri() + "/", (tmp_path / "gone").as_uri(),
             tmp_path.as_uri() + "/a%00b", "untitled:ws", (tmp_path / "a" / "..").as_uri()]
     assert workspace_roots(uris) == [tmp_path / "a", tmp_path]
+    assert workspace_roots([], (tmp_path / "a").as_uri()) == [tmp_path / "a"]  # no folders: the root URI
+    assert workspace_roots([tmp_path.as_uri()], (tmp_path / "a").as_uri()) == [tmp_path]
 
 
 async def wait_ready(ls) -> None:

@@ -167,6 +167,11 @@ class WorkspaceIndex:
                     len(paths), self.max_files)
         return sorted(paths, key=key)[: self.max_files]
 
+    @property
+    def complete(self) -> bool:
+        """The last build read every file it found (it was not stopped)."""
+        return self._complete
+
     def _finish_build(self, started: float, complete: bool) -> None:
         with self._lock:
             self._build_seconds = time.monotonic() - started

@@ -8,6 +8,7 @@ import asyncio
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -39,25 +40,39 @@ class IndexHost:
 
     def __init__(self, server) -> None:
         self.server = server
-        self.index: WorkspaceIndex | None = None
-        self.watcher: IndexWatcher | None = None
+        self.index: WorkspaceIndex | None = None  # what retrieval reads
+        self.watcher: IndexWatcher | None = None  # keeps `index` current
         self.ready = threading.Event()
-        self._stop = threading.Event()
-        self._lock = threading.Lock()  # the watcher is set on the indexing thread, taken on shutdown
+        self._stop = threading.Event()  # the newest build's
+        self._pending_watcher: IndexWatcher | None = None  # a replacement's, until it takes over
+        self._lock = threading.Lock()  # watchers are set on the indexing thread, taken on the event loop
 
     def start(self, roots: list[Path], max_file_bytes: int, report_progress: bool, watch: bool = True,
-              max_files: int = 0) -> None:
-        """Index `roots` in the background; report progress when the client supports it. An index
-        already there is stopped and replaced (workspace folders or settings changed)."""
+              max_files: int = 0, on_current: Callable[[], None] | None = None) -> None:
+        """Index `roots` in the background; report progress when the client supports it. `on_current`
+        runs on the event loop once the new index is the one retrieval reads.
+
+        Without a complete index, the new one is read as it builds (something to retrieve from the
+        first files on). An index already complete (workspace folders or settings changed) keeps
+        serving, and its watcher keeping it current, until its replacement is complete: a half-built
+        index would miss definitions for the seconds a rebuild takes. A replacement still building is
+        stopped by the next one."""
         if not roots:
             self.stop()
+            if on_current is not None:
+                on_current()
             return
-        self._retire()
+        keep = self.index is not None and self.index.complete
+        self._retire(keep_current=keep)
         with self._lock:
             self._stop = stop = threading.Event()
         self.ready.clear()
-        index = self.index = WorkspaceIndex(roots, max_file_bytes=max_file_bytes, max_files=max_files)
+        index = WorkspaceIndex(roots, max_file_bytes=max_file_bytes, max_files=max_files)
         index.pace = self._pace
+        if not keep:
+            self.index = index
+            if on_current is not None:
+                on_current()
         loop = asyncio.get_running_loop()
         token = f"tacit-index-{uuid.uuid4().hex[:8]}"
         progress = self.server.work_done_progress if report_progress else None
@@ -81,19 +96,36 @@ class IndexHost:
                 message = f"{files} file{'' if files == 1 else 's'} indexed{limited}"
                 loop.call_soon_threadsafe(progress.end, token, types.WorkDoneProgressEnd(
                     message="stopped" if stop.is_set() else message))  # replaced, or shut down
-            with self._lock:
-                if stop is self._stop:  # not replaced meanwhile: its successor says when it is ready
-                    self.ready.set()
+            if keep and complete and not stop.is_set():
+                loop.call_soon_threadsafe(self._take_over, index, stop, on_current)
+            elif not keep:
+                with self._lock:
+                    if stop is self._stop:  # not replaced meanwhile: its successor says when it is ready
+                        self.ready.set()
 
         def run() -> None:
             # The watcher starts before the build: a file changed while the workspace is being indexed
             # (or right after the index reports complete) is re-read, not missed. Both run on this
             # thread: setting up the watches walks every folder, which must not hold up the event loop.
             if watch:
-                self._start_watcher(index, stop)
+                self._start_watcher(index, stop, pending=keep)
             on_done(index.build(on_progress, stop.is_set))
 
         threading.Thread(target=run, name="tacit-index", daemon=True).start()
+
+    def _take_over(self, index: WorkspaceIndex, stop: threading.Event,
+                   on_current: Callable[[], None] | None) -> None:
+        """On the event loop: a complete replacement becomes the index retrieval reads, its watcher the
+        one that runs; the old watcher stops. Nothing if it was replaced or stopped meanwhile."""
+        with self._lock:
+            if stop is not self._stop or stop.is_set():
+                return
+            old, self.watcher, self._pending_watcher = self.watcher, self._pending_watcher, None
+            self.index = index
+        self._stop_watchers([old], wait=False)
+        if on_current is not None:
+            on_current()
+        self.ready.set()
 
     def stop(self) -> None:
         """Stop indexing and watching, and drop the index (`context.index` turned off)."""
@@ -101,17 +133,26 @@ class IndexHost:
         self.index = None
         self.ready.set()
 
-    def _retire(self, wait: bool = False) -> None:
-        """Stop the build and the watcher. Unless `wait`, the watcher stops on a thread of its own: a
-        replacement runs on the server's event loop, and the watcher's worker may be waiting for the
-        model to finish (`context.yieldToModel`)."""
+    def _retire(self, wait: bool = False, keep_current: bool = False) -> None:
+        """Stop the newest build and its watcher, and unless `keep_current` the watcher of the index
+        being read. Unless `wait`, watchers stop on a thread of their own: a replacement runs on the
+        server's event loop, and a watcher's worker may be waiting for the model to finish
+        (`context.yieldToModel`)."""
         with self._lock:
             self._stop.set()
-            watcher, self.watcher = self.watcher, None
-        if watcher is not None and wait:
-            watcher.stop()
-        elif watcher is not None:
-            threading.Thread(target=watcher.stop, name="tacit-index-retire", daemon=True).start()
+            watchers, self._pending_watcher = [self._pending_watcher], None
+            if not keep_current:
+                watchers.append(self.watcher)
+                self.watcher = None
+        self._stop_watchers(watchers, wait)
+
+    @staticmethod
+    def _stop_watchers(watchers: list[IndexWatcher | None], wait: bool) -> None:
+        for watcher in watchers:
+            if watcher is not None and wait:
+                watcher.stop()
+            elif watcher is not None:
+                threading.Thread(target=watcher.stop, name="tacit-index-retire", daemon=True).start()
 
     def _pace(self, worked_s: float) -> None:
         """After each file indexed: wait while the model generates (`context.yieldToModel`, read live)."""
@@ -119,7 +160,7 @@ class IndexHost:
         if pacer is not None and self.server.options.context.yield_to_model:
             pacer.pace(worked_s)
 
-    def _start_watcher(self, index: WorkspaceIndex, stop: threading.Event) -> None:
+    def _start_watcher(self, index: WorkspaceIndex, stop: threading.Event, pending: bool) -> None:
         watcher = IndexWatcher(index)
         try:
             watcher.start()
@@ -127,7 +168,9 @@ class IndexHost:
             log.warning("file watching unavailable: %s", exc)
             return
         with self._lock:
-            if not stop.is_set():
+            if not stop.is_set() and pending:
+                self._pending_watcher, watcher = watcher, None
+            elif not stop.is_set():
                 self.watcher, watcher = watcher, None
         if watcher is not None:  # shut down or replaced meanwhile
             watcher.stop()

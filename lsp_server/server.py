@@ -220,14 +220,18 @@ class TacitServer(LanguageServer):
 
     def start_index(self) -> None:
         """(Re)build the workspace index for the current folders and options, or drop it when
-        `context.index` is off. Open buffers that differ from their files are indexed again from the
-        next request on (the new index has read only the disk)."""
+        `context.index` is off. A complete index keeps serving until its replacement is built."""
         o = self.options.context
         if o.index:
             self.index_host.start(self.roots, o.max_file_bytes, self.client_progress, watch=o.watch,
-                                  max_files=o.max_files)
+                                  max_files=o.max_files, on_current=self.index_replaced)
         else:
             self.index_host.stop()
+            self.index_replaced()
+
+    def index_replaced(self) -> None:
+        """A new index is the one retrieval reads: open buffers that differ from their files are
+        indexed again from the next request on (the new index has read only the disk)."""
         self.unindexed_edits.clear()
         for key, doc in list(self.syntax_docs.items()):
             self.document_opened(key, doc.text)

@@ -281,6 +281,54 @@ async def test_a_replaced_index_stops_and_only_its_successor_says_ready(tmp_path
         host.shutdown()
 
 
+async def test_a_complete_index_serves_until_its_replacement_is_complete(tmp_path, monkeypatch):
+    # a folder added or a setting changed: a half-built index would miss definitions meanwhile
+    from lsp_server.index_host import IndexHost
+
+    (tmp_path / "a.py").write_text(source("a"))
+    host = IndexHost(server=None)
+    host.start([tmp_path], max_file_bytes=1_000_000, report_progress=False)
+    assert await asyncio.to_thread(host.ready.wait, TIMEOUT_S)
+    wait_for(lambda: host.watcher is not None)
+    first, first_watcher = host.index, host.watcher
+    release: dict[int, threading.Event] = {}  # each replacement's build waits here until the test lets it finish
+    build = WorkspaceIndex.build
+
+    def held(self, on_progress=None, should_stop=None):
+        release.setdefault(id(self), threading.Event()).wait(TIMEOUT_S)
+        return build(self, on_progress, should_stop)
+
+    monkeypatch.setattr(WorkspaceIndex, "build", held)
+    taken_over = []
+    try:
+        host.start([tmp_path], max_file_bytes=1_000_000, report_progress=False, on_current=lambda: taken_over.append(1))
+        assert host.index is first and host.watcher is first_watcher and not host.ready.is_set()
+        (tmp_path / "b.py").write_text(source("b"))
+        wait_for(lambda: "b.py" in first.files)  # still kept current by its watcher
+        host.start([tmp_path], max_file_bytes=1_000_000, report_progress=False,  # changed again meanwhile
+                   on_current=lambda: taken_over.append(2))
+        assert host.index is first and host.watcher is first_watcher
+        for event in list(release.values()):  # the first replacement finishes, stopped: it never takes over
+            event.set()
+        wait_for(lambda: len(release) == 2)
+        await asyncio.sleep(0.3)
+        assert host.index is first and taken_over == [] and not host.ready.is_set()
+        for event in release.values():
+            event.set()
+        assert await asyncio.to_thread(host.ready.wait, TIMEOUT_S)
+        second = host.index
+        assert second is not first and second.complete and sorted(second.files) == ["a.py", "b.py"]
+        assert taken_over == [2] and host.watcher is not first_watcher
+        (tmp_path / "c.py").write_text(source("c"))
+        wait_for(lambda: "c.py" in second.files)
+        assert "c.py" not in first.files  # the old watcher is gone
+    finally:
+        for event in release.values():
+            event.set()
+        host.shutdown()
+    assert host.watcher is None
+
+
 async def test_replacing_the_index_never_waits_for_the_old_watcher_on_the_event_loop(tmp_path, monkeypatch):
     # its worker may be waiting for the model to finish a generation (context.yieldToModel)
     from lsp_server.index_host import IndexHost

@@ -452,7 +452,8 @@ def _entry(rel: str, language: str, data: bytes, mtime: float) -> FileEntry | No
     except Exception:  # a grammar bug must not stop the index
         log.exception("could not outline %s", rel)
         return None
-    return FileEntry(rel, language, result.definitions, result.imports, mtime, len(data), *call_lines(data))
+    return FileEntry(rel, language, result.definitions, result.imports, mtime, len(data),
+                     *call_lines(data, result.definitions))
 
 
 def _report(progress: Progress | None, done: int, total: int) -> None:

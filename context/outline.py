@@ -13,6 +13,7 @@ from __future__ import annotations
 import keyword
 import re
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -73,18 +74,25 @@ COMMON_BYTES = frozenset(n.encode("ascii") for n in COMMON)
 CALL_TEXT = re.compile(CALL.pattern.decode("ascii"), re.ASCII)  # the same over the lines `call_lines` keeps
 MAX_CALL_LINE = 160
 CALLS_PER_NAME = 2
+SPACE = re.compile(rb"\s+")
+HEADER_LINES = 4  # how far below a definition's start its `name(` is looked for
 
 
-def call_lines(source: bytes) -> tuple[str, tuple[str, ...]]:
+def call_lines(source: bytes, definitions: Iterable[Definition] = ()) -> tuple[str, tuple[str, ...]]:
     """The lines `usages` may show from `source`, and the names they call. For each called name the
     first `CALLS_PER_NAME` distinct lines that call it are kept, stripped, in file order, joined by
     newlines into one string: a file's call lines cost one object, not one per line and list per
     name (`calls_in` finds a name's lines again). A regex, not a parse: it runs on every indexed
-    file, and a stray match only costs a line. Not redacted here (that is per line, and slow):
-    `retrieval.usages` redacts what it hands out."""
-    found: dict[str, list[bytes]] = {}
+    file, and a stray match only costs a line. The header of each of the file's `definitions` does
+    not call the name it defines (`name(` in a Java or C method, a Lua `function M.name(`, a Go
+    method, a JavaScript class method; the regex knows only `def`, `function`, `func`, `fn` and
+    `class`). Not redacted here (that is per line, and slow): `retrieval.usages` redacts what it
+    hands out."""
+    lines = source.split(b"\n")
+    defined = _header_lines(lines, definitions)
+    found: dict[bytes, list[bytes]] = {}
     kept: list[bytes] = []
-    for raw in source.split(b"\n"):
+    for number, raw in enumerate(lines):
         if b"(" not in raw:
             continue
         line = raw.strip()
@@ -92,17 +100,51 @@ def call_lines(source: bytes) -> tuple[str, tuple[str, ...]]:
             continue
         keep = False
         for raw_name in CALL.findall(line):
-            if raw_name in COMMON_BYTES:
-                continue  # `usages` never shows callers of `print` or `len`
-            lines = found.setdefault(raw_name, [])
-            if len(lines) < CALLS_PER_NAME and line not in lines:
-                lines.append(line)
+            if raw_name in COMMON_BYTES or raw_name in defined.get(number, ()):
+                continue  # `usages` never shows callers of `print` or `len`, nor a definition as a call
+            calls = found.setdefault(raw_name, [])
+            if len(calls) < CALLS_PER_NAME and line not in calls:
+                calls.append(line)
                 keep = True
         if keep:
             kept.append(line)
     # a name repeats across thousands of files: one string for all
     names = tuple(sys.intern(n.decode("ascii")) for n in found)
     return b"\n".join(kept).decode("utf-8", "replace"), names
+
+
+def _header_lines(lines: list[bytes], definitions: Iterable[Definition]) -> dict[int, set[bytes]]:
+    """Line number -> the names defined there: for each definition, the first line from its start
+    (annotations, decorators and template lines come first) where `name(` is part of its header (a
+    `class Foo:` has none; the `Foo()` below it is a call)."""
+    defined: dict[int, set[bytes]] = {}
+    for d in definitions:
+        if not d.name.isascii():
+            continue
+        name = d.name.encode("ascii")
+        for number in range(d.line, min(d.line + HEADER_LINES, len(lines))):
+            line = lines[number]
+            end = _name_call_end(line, name)
+            if end >= 0:
+                if SPACE.sub(b"", line[:end]) in SPACE.sub(b"", d.signature.encode("utf-8")):
+                    defined.setdefault(number, set()).add(name)
+                break
+    return defined
+
+
+def _name_call_end(line: bytes, name: bytes) -> int:
+    """Where the first `name(` (or `name (`) of `line` ends, -1 if none. Plain `find`s, not a regex
+    per name: this runs for every definition of every file indexed."""
+    at = line.find(name)
+    while at >= 0:
+        end = at + len(name)
+        if at == 0 or not (line[at - 1:at].isalnum() or line[at - 1] == 95):  # 95: "_"
+            if line[end:end + 1] == b"(":
+                return end + 1
+            if line[end:end + 2] == b" (":
+                return end + 2
+        at = line.find(name, end)
+    return -1
 
 
 def calls_in(text: str, name: str) -> list[str]:

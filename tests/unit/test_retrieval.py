@@ -299,6 +299,31 @@ def test_call_lines_keep_calls_not_definitions_or_comments():
     assert call_lines(b"print(conn)\nlen(x)\n") == ("", ())  # `usages` never shows callers of builtins
 
 
+@pytest.mark.parametrize(("language", "source", "name", "calls"), [
+    ("java", "class Billing {\n    @Override\n    public static int charge(String id,\n        int cents) {\n"
+             "        return charge(id, 0);\n    }\n}\n", "charge", ["return charge(id, 0);"]),
+    ("java", "class Billing {\n    Billing(int x) { }\n    static Billing make() { return new Billing(1); }\n}\n",
+     "Billing", ["static Billing make() { return new Billing(1); }"]),
+    ("lua", "local M = {}\nfunction M.left_pad(text, width)\n  return M.left_pad(text, 0)\nend\n", "left_pad",
+     ["return M.left_pad(text, 0)"]),
+    ("go", "package g\n\nfunc (r *Ring) Push(v int) {\n\tr.Push(v)\n}\n", "Push", ["r.Push(v)"]),
+    ("typescript", "class Subject {\n  next(value: T): void {\n    this.next(value);\n  }\n}\n", "next",
+     ["this.next(value);"]),
+    ("cpp", "// Scales.\nvoid scale_vector(float* data, int n);\nint main() { scale_vector(d, 1); }\n", "scale_vector",
+     ["int main() { scale_vector(d, 1); }"]),
+    ("python", "class Foo:\n    pass\n\nf = Foo()\n", "Foo", ["f = Foo()"]),  # a header without `Foo(`
+    ("python", "def get(self, key):\n    return super().get(key)\n", "get", ["return super().get(key)"]),
+])
+def test_a_definition_header_is_not_a_call_of_what_it_defines(language, source, name, calls):
+    # a Java or C method, a Lua `function M.f(`, a Go method, a class method: the regex alone took
+    # their headers for calls, and `usages` showed a function's own header as how others call it
+    from context.outline import call_lines, calls_in, outline
+
+    data = source.encode()
+    text, _ = call_lines(data, outline(language, data, "f").definitions)
+    assert calls_in(text, name) == calls
+
+
 def _calls_per_name(source: bytes) -> dict[str, list[str]]:
     """The reference `call_lines` is measured against: per name, its first two distinct call lines."""
     from context.outline import CALL, COMMON, MAX_CALL_LINE
@@ -352,6 +377,21 @@ def test_usages_show_how_other_files_call_a_workspace_function(tmp_path):
     assert [s.path for s in retrieval.usages(idx, "apply_discount", "shop/checkout.py")] == ["web/views.py"]
     idx.remove_path(tmp_path / "web")
     assert retrieval.usages(idx, "apply_discount", "shop/checkout.py") == []
+
+
+def test_usages_never_show_the_definition_itself(tmp_path):
+    # seen with `tacit explain` on a Java workspace: the `usages` of `chargeCustomer` were its own header
+    (tmp_path / "Billing.java").write_text(
+        "public class Billing {\n    public static int chargeCustomer(String id, int cents) {\n"
+        "        return cents;\n    }\n}\n")
+    (tmp_path / "Refunds.java").write_text(
+        "class Refunds {\n    int undo() { return Billing.chargeCustomer(\"c-1\", -500); }\n}\n")
+    idx = WorkspaceIndex([tmp_path])
+    idx.build()
+    got = retrieval.usages(idx, "chargeCustomer", "Main.java")
+    assert [(s.path, s.text) for s in got] == [
+        ("Refunds.java", 'int undo() { return Billing.chargeCustomer("c-1", -500); }')]
+    assert idx.callers("chargeCustomer") == ["Refunds.java"]
 
 
 def test_usages_go_into_the_prompt_only_inside_a_call(index, tmp_path):

@@ -160,16 +160,35 @@ JAVA = OutlineSpec(
                       "object_creation_expression"}),
 )
 
+# Prototypes count where a header declares its API: at file level, inside include guards and other
+# `#if`s, inside `extern "C" { }` and namespaces; not inside function bodies (`std::string s(name);`)
+_FILE_LEVEL = ("translation_unit", "preproc_ifdef", "preproc_if", "preproc_else", "preproc_elif", "declaration_list")
+
+
+def _at_file_level(pattern: str) -> str:
+    """`pattern` (one node, captures inside) wherever a header declares its API."""
+    return "\n".join(f"({parent} {pattern})" for parent in _FILE_LEVEL)
+
+
+# a prototype's declarator (`int f(...);`, `char *f(...);`, `char **f(...);`), not a function pointer's
+_C_PROTOTYPE = """[
+    (function_declarator declarator: (identifier) @name)
+    (pointer_declarator declarator: (function_declarator declarator: (identifier) @name))
+    (pointer_declarator declarator: (pointer_declarator declarator:
+      (function_declarator declarator: (identifier) @name)))]"""
+# and in C++ also `T& f(...);`, and `operator==`, `~T` or `T::f` as the name
+_CPP_PROTOTYPE = """[
+    (function_declarator declarator: (_) @name)
+    (pointer_declarator declarator: (function_declarator declarator: (_) @name))
+    (pointer_declarator declarator: (pointer_declarator declarator: (function_declarator declarator: (_) @name)))
+    (reference_declarator (function_declarator declarator: (_) @name))]"""
+
 _C_DEFINITIONS = """
 (function_definition declarator: [
     (function_declarator declarator: (_) @name)
     (pointer_declarator declarator: (function_declarator declarator: (_) @name))
     (pointer_declarator declarator: (pointer_declarator declarator: (function_declarator declarator: (_) @name)))]
   body: (_) @body) @definition.function
-(translation_unit (declaration declarator: [
-    (function_declarator declarator: (identifier) @name)
-    (pointer_declarator declarator: (function_declarator declarator: (identifier) @name))])
-  @definition.function)
 (struct_specifier name: (_) @name body: (_) @body) @definition.class
 (union_specifier name: (_) @name body: (_) @body) @definition.class
 (enum_specifier name: (_) @name body: (_) @body) @definition.class
@@ -181,24 +200,27 @@ _C_DEFINITIONS = """
 """
 
 C = OutlineSpec(
-    definitions=_C_DEFINITIONS,
+    definitions=_C_DEFINITIONS + _at_file_level(f"(declaration declarator: {_C_PROTOTYPE}) @definition.function"),
     imports="(preproc_include path: (_) @module)",
     scopes=frozenset({"function_definition"}),
 )
 
 CPP = OutlineSpec(
-    definitions=_C_DEFINITIONS + """
+    definitions=_C_DEFINITIONS + f"""
     (function_definition declarator: (reference_declarator (function_declarator declarator: (_) @name))
       body: (_) @body) @definition.function
     (class_specifier name: (_) @name body: (_) @body) @definition.class
-    (field_declaration_list (field_declaration declarator: (function_declarator declarator: (_) @name))
-      @definition.method)
+    (field_declaration_list (field_declaration declarator: [
+        (function_declarator declarator: (_) @name)
+        (pointer_declarator declarator: (function_declarator declarator: (_) @name))
+        (reference_declarator (function_declarator declarator: (_) @name))]) @definition.method)
     (field_declaration_list (declaration declarator: (function_declarator declarator: (_) @name))
       @definition.method)
-    (namespace_definition body: (declaration_list (declaration declarator: (function_declarator
-      declarator: (identifier) @name)) @definition.function))
+    (field_declaration_list (template_declaration (declaration declarator: {_CPP_PROTOTYPE}) @definition.method))
     (alias_declaration name: (_) @name) @definition.class
-    """,
+    """
+    + _at_file_level(f"(declaration declarator: {_CPP_PROTOTYPE}) @definition.function")
+    + _at_file_level(f"(template_declaration (declaration declarator: {_CPP_PROTOTYPE}) @definition.function)"),
     imports="(preproc_include path: (_) @module)",
     containers={"class_specifier": "name", "struct_specifier": "name", "union_specifier": "name"},
     scopes=frozenset({"function_definition", "lambda_expression"}),

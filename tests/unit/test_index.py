@@ -59,6 +59,21 @@ DEFINITIONS = [
     ("sample.cpp", "Circle.radius", "method", "double radius() const", ""),
     ("sample.cpp", "Circle.area", "method", "double geo::Circle::area() const", ""),
     ("sample.cpp", "square", "function", "T square(T x)", "Square a number."),
+    # a C header's API inside its include guard and `extern "C" { }` (was: none of it)
+    ("sample.h", "store_open", "function", "struct store *store_open(const char *path, int flags);",
+     "Open a store at path."),
+    ("sample.h", "store_close", "function", "int store_close(struct store *s);", ""),
+    ("sample.h", "store_keys", "function", "char **store_keys(const struct store *s);", ""),
+    # a header's prototypes: templated, returning pointers and references, in a namespace, in a class
+    ("sample.hpp", "scale", "function", "void scale(T* data, int length, T factor);", "Scale every element in place."),
+    ("sample.hpp", "find_all", "function", "int* find_all(const int* data, int length);", ""),
+    ("sample.hpp", "pick", "function", "T pick(T a, T b);", ""),
+    ("sample.hpp", "Registry.instance", "method", "static Registry* instance();", ""),
+    ("sample.hpp", "Registry.name", "method", "const std::string& name() const;", ""),
+    ("sample.hpp", "Registry.visit", "method", "void visit(V visitor);", ""),
+    ("sample.hpp", "names_of", "function", "const char** names_of(int kind);", ""),
+    ("sample.hpp", "last_error", "function", "std::string& last_error();", ""),
+    ("sample.hpp", "first_key", "function", "K first_key();", ""),  # templated, inside the include guard
     ("sample.lua", "M.add", "function", "function M.add(a, b)", "Add two numbers."),
     ("sample.lua", "M.describe", "method", "function M:describe()", ""),
     ("sample.lua", "helper", "function", "local function helper(x)", ""),
@@ -74,11 +89,14 @@ IMPORTS = {
     "Sample.java": ["java.util.List"],
     "sample.c": ["stdio.h", "sample.h"],
     "sample.cpp": ["vector"],
+    "sample.hpp": ["string"],
+    "sample.h": [],
     "sample.lua": ["json"],
 }
 
 # local definitions, and lower-case assignments, are not indexed
-ABSENT = [("sample.py", "local_helper"), ("sample.py", "helper_value"), ("sample.js", "inner")]
+ABSENT = [("sample.py", "local_helper"), ("sample.py", "helper_value"), ("sample.js", "inner"),
+          ("sample.h", "store_hook")]  # a function pointer variable, not a function
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +117,13 @@ def find(index, path, qualified):
 def test_definitions(sample_index, path, qualified, kind, signature, doc):
     found = find(sample_index, path, qualified)
     assert any(d.kind == kind and d.signature == signature and d.doc == doc for d in found), found
+
+
+def test_no_definition_is_found_twice(sample_index):
+    # a declaration two query patterns match (a prototype in a namespace, a templated one) is one definition
+    for path in sample_index.files:
+        places = [(d.name, d.line) for d in sample_index.definitions_in(path)]
+        assert len(places) == len(set(places)), path
 
 
 @pytest.mark.parametrize("path,imports", sorted(IMPORTS.items()))

@@ -333,9 +333,11 @@ def _leading_comments(node: Node) -> str:
 
 
 def _trailing(comment: Node) -> bool:
-    """A comment at the end of a line of code belongs to that code, not to what follows."""
+    """A comment at the end of a line of code belongs to that code, not to what follows. (A
+    preprocessor line's node ends at column 0 of the next line: that is not the comment's line.)"""
     before = comment.prev_sibling
-    return before is not None and "comment" not in before.type and before.end_point[0] == comment.start_point[0]
+    return (before is not None and "comment" not in before.type and before.end_point[0] == comment.start_point[0]
+            and before.end_point[1] > 0)
 
 
 def _clean_comment(text: str) -> str:

@@ -4,7 +4,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
 /* Open a store at path. */
 struct store *store_open(const char *path, int flags);
 int store_close(struct store *s);

@@ -247,12 +247,23 @@ def _enclosing(spec: OutlineSpec, node: Node) -> str | None:
 def _signature(node: Node, caps: dict[str, list[Node]], kind: str, source: bytes) -> str:
     """The header text: from the definition's start up to its body, joined onto one line."""
     start = node.start_byte
-    if node.parent is not None and node.parent.type in SPEC_WRAPPERS and node.parent.named_child_count == 1:
+    if _sole_spec(node):
         start = node.parent.start_byte
     text = source[start:_header_end(node, caps)].decode("utf-8", "replace")
     if kind == "constant":
         text = text.split("\n", 1)[0]
+    parent = node.parent
+    if start == node.start_byte and parent is not None and parent.type in SPEC_WRAPPERS and parent.child_count:
+        text = f"{_text(parent.children[0])} {text}"  # one of a `const ( )` group: `const Max = 5`
     return _clip(join_lines(text), MAX_SIGNATURE)
+
+
+def _sole_spec(node: Node) -> bool:
+    """`const X = 1` / `type T struct`: the declaration's one spec, not in a `( )` group (its header
+    starts at the keyword; `type (` would start a group's)."""
+    parent = node.parent
+    return (parent is not None and parent.type in SPEC_WRAPPERS and parent.named_child_count == 1
+            and not any(c.type == "(" for c in parent.children))
 
 
 def _header_end(node: Node, caps: dict[str, list[Node]]) -> int:
@@ -315,7 +326,7 @@ def _python_docstring(body: Node) -> str:
 def _leading_comments(node: Node) -> str:
     anchor = node
     while anchor.parent is not None and (anchor.parent.type in WRAPPERS or (
-            anchor.parent.type in SPEC_WRAPPERS and anchor.parent.named_child_count == 1)):
+            _sole_spec(anchor))):
         anchor = anchor.parent
     row = anchor.start_point[0]
     comments: list[str] = []

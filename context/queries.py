@@ -114,6 +114,9 @@ GO = OutlineSpec(
         type: [(struct_type (field_declaration_list) @body) (interface_type "{" @body)]) @definition.class
     (type_spec name: (type_identifier) @name type: [(type_identifier) (qualified_type) (function_type)
         (map_type) (slice_type) (array_type) (pointer_type) (channel_type) (generic_type)]) @definition.class
+    (type_spec name: (type_identifier) @container
+        type: (interface_type (method_elem name: (field_identifier) @name) @definition.method))
+    (type_alias name: (type_identifier) @name) @definition.class
     (const_spec name: (identifier) @name) @definition.constant
     """,
     imports="(import_spec path: (_) @module)",

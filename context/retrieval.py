@@ -225,12 +225,15 @@ def format_definition(d) -> str:
         text = header + (f'\n{body_indent}"""{doc}"""' if doc else " ...")
         return redact(text)
     text = header
-    if d.kind != "constant" and not header.endswith((";", "}")):
+    interface_method = language == "go" and d.kind == "method" and not header.startswith("func")  # no body
+    bodiless = interface_method or (language == "go" and d.kind == "class"  # `type ID string`, `type P = int`
+                                    and not header.endswith(("struct", "interface")))
+    if d.kind != "constant" and not bodiless and not header.endswith((";", "}")):
         text += " ... end" if language == "lua" else " { ... }"
     if doc:
         start, end = DOC_COMMENT.get(language, ("// ", ""))
         text = f"{start}{doc}{end}\n{text}"
-    wrapper = CONTAINER_OPEN.get(language, "class {} {{")
+    wrapper = "type {} interface {{" if interface_method else CONTAINER_OPEN.get(language, "class {} {{")
     if d.container and d.kind == "method" and wrapper:
         text = wrapper.format(d.container) + "\n" + "\n".join("    " + ln for ln in text.splitlines()) + "\n}"
     return redact(text)

@@ -41,6 +41,9 @@ DEFINITIONS = [
     ("sample.go", "Server.Run", "method", "func (s *Server) Run(ctx context.Context) error", "Run starts the server."),
     ("sample.go", "Handler", "class", "type Handler interface", ""),
     ("sample.go", "Timeout", "constant", "const Timeout = 30", "Timeout is the default timeout."),
+    ("sample.go", "Handler.Serve", "method", "Serve(req *Request) error", "Serve handles one request."),
+    ("sample.go", "Port", "class", "type Port = int", ""),
+    ("sample.go", "Retries", "constant", "const Retries = 3", "Retries is how often a request is tried."),  # grouped
     ("sample.rs", "Stack", "class", "pub struct Stack<T>", "A stack of things."),
     ("sample.rs", "Stack.push", "method", "pub fn push(&mut self, item: T)", "Push an item."),
     ("sample.rs", "Shape", "class", "pub trait Shape", ""),

@@ -158,6 +158,9 @@ def test_imports_cut_off_by_the_window_come_back(language, head, imports):
      "class Foo {\n    /** Adds. */\n    add(a: number, b: number): number { ... }\n}"),
     ("a.go", "// M is a method.\nfunc (t *T) M(y int) error {\n\treturn nil\n}\n", "M",
      "// M is a method.\nfunc (t *T) M(y int) error { ... }"),
+    ("a.go", "type Reader interface {\n\t// Read reads.\n\tRead(p []byte) (int, error)\n}\n", "Read",  # no body
+     "type Reader interface {\n    // Read reads.\n    Read(p []byte) (int, error)\n}"),
+    ("a.go", "type (\n\tID string\n\tName string\n)\n", "Name", "type Name string"),
     ("a.rs", "impl Foo {\n    /// New.\n    pub fn new(x: i32) -> Self { Foo { x } }\n}\n", "new",
      "impl Foo {\n    /// New.\n    pub fn new(x: i32) -> Self { ... }\n}"),
     ("a.lua", "-- Adds.\nlocal function add(a, b)\n  return a + b\nend\n", "add",

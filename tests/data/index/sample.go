@@ -21,8 +21,16 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 type Handler interface {
-	Serve()
+	// Serve handles one request.
+	Serve(req *Request) error
 }
 
 // Timeout is the default timeout.
 const Timeout = 30
+
+type Port = int
+
+const (
+	// Retries is how often a request is tried.
+	Retries = 3
+)

@@ -35,6 +35,10 @@ WRAPPERS = frozenset({"export_statement", "decorated_definition", "template_decl
 # declarations whose single spec is the definition: the header starts at the keyword
 SPEC_WRAPPERS = frozenset({"const_declaration", "type_declaration", "var_declaration"})
 SKIPPED_SIBLINGS = frozenset({"attribute_item", "decorator", "annotation", "marker_annotation"})
+# what a container node is, where it is not a class (Java/TS interfaces, Rust traits and impls, ...)
+CONTAINER_KINDS = {"interface_declaration": "interface", "trait_item": "trait", "impl_item": "impl",
+                   "enum_declaration": "enum", "record_declaration": "record", "struct_specifier": "struct",
+                   "union_specifier": "union"}
 COMMENT_MARKERS = ("///", "//!", "//", "#", "---", "--")
 
 
@@ -49,6 +53,7 @@ class Definition:
     signature: str
     doc: str = ""
     container: str = ""  # the enclosing class (or type, for Go/Rust methods), "" at top level
+    container_kind: str = ""  # what encloses it: class, interface, trait, impl, enum, struct, ...
 
 
 @dataclass
@@ -209,9 +214,10 @@ def _definition(spec: OutlineSpec, kind: str, node: Node, caps: dict[str, list[N
     name, owner = _split_qualified(_text(caps["name"][0]))
     if kind == "constant" and not spec.all_constants and not UPPER_NAME.fullmatch(name):
         return None
-    enclosing = _enclosing(spec, node)
-    if enclosing is None:
+    found = _enclosing(spec, node)
+    if found is None:
         return None
+    enclosing, enclosing_kind = found
     owner = owner or enclosing
     if kind == "function" and owner:
         kind = "method"  # defined in a class body, or C++ `Klass::name` out of line
@@ -219,7 +225,9 @@ def _definition(spec: OutlineSpec, kind: str, node: Node, caps: dict[str, list[N
     container = _text(caps["container"][0]) if "container" in caps else owner
     signature = redact(_signature(node, caps, kind, source))
     doc = redact(_doc(spec, node, caps))
-    return Definition(sys.intern(name), kind, path, node.start_point[0], signature, doc, sys.intern(container))
+    container_kind = enclosing_kind if container and container == enclosing else ""
+    return Definition(sys.intern(name), kind, path, node.start_point[0], signature, doc, sys.intern(container),
+                      container_kind)
 
 
 def _split_qualified(name: str) -> tuple[str, str]:
@@ -230,9 +238,10 @@ def _split_qualified(name: str) -> tuple[str, str]:
     return parts[-1], parts[-2]
 
 
-def _enclosing(spec: OutlineSpec, node: Node) -> str | None:
-    """The enclosing class name ("" at top level), or None for a definition local to a function."""
-    container = ""
+def _enclosing(spec: OutlineSpec, node: Node) -> tuple[str, str] | None:
+    """The enclosing class's name and kind (`interface`, `trait`, ...; "" and "" at top level), or
+    None for a definition local to a function."""
+    container, kind = "", ""
     parent = node.parent
     while parent is not None:
         if parent.type in spec.scopes:
@@ -240,8 +249,9 @@ def _enclosing(spec: OutlineSpec, node: Node) -> str | None:
         if not container and parent.type in spec.containers:
             name_node = parent.child_by_field_name(spec.containers[parent.type])
             container = _text(name_node).split("<", 1)[0].strip() if name_node is not None else ""
+            kind = CONTAINER_KINDS.get(parent.type, "class")
         parent = parent.parent
-    return container
+    return container, kind
 
 
 def _signature(node: Node, caps: dict[str, list[Node]], kind: str, source: bytes) -> str:

@@ -225,15 +225,23 @@ def format_definition(d) -> str:
         text = header + (f'\n{body_indent}"""{doc}"""' if doc else " ...")
         return redact(text)
     text = header
-    interface_method = language == "go" and d.kind == "method" and not header.startswith("func")  # no body
-    bodiless = interface_method or (language == "go" and d.kind == "class"  # `type ID string`, `type P = int`
-                                    and not header.endswith(("struct", "interface")))
-    if d.kind != "constant" and not bodiless and not header.endswith((";", "}")):
+    go_interface = language == "go" and d.kind == "method" and not header.startswith("func")
+    if language == "go" and d.kind == "class" and not header.endswith(("struct", "interface")):
+        pass  # `type ID string`, `type Port = int`: no body
+    elif go_interface or (d.kind == "method" and header.startswith("abstract ")) or (
+            d.container_kind == "interface" and not header.startswith(("default ", "static ", "private "))):
+        text += "" if go_interface or header.endswith(";") else ";"  # a signature only: no body to elide
+    elif d.kind != "constant" and not header.endswith((";", "}")):
         text += " ... end" if language == "lua" else " { ... }"
     if doc:
         start, end = DOC_COMMENT.get(language, ("// ", ""))
         text = f"{start}{doc}{end}\n{text}"
-    wrapper = "type {} interface {{" if interface_method else CONTAINER_OPEN.get(language, "class {} {{")
+    if go_interface:
+        wrapper = "type {} interface {{"
+    elif d.container_kind in ("interface", "trait", "enum", "record", "struct", "union"):
+        wrapper = d.container_kind + " {} {{"
+    else:
+        wrapper = CONTAINER_OPEN.get(language, "class {} {{")
     if d.container and d.kind == "method" and wrapper:
         text = wrapper.format(d.container) + "\n" + "\n".join("    " + ln for ln in text.splitlines()) + "\n}"
     return redact(text)

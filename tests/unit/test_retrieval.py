@@ -161,6 +161,17 @@ def test_imports_cut_off_by_the_window_come_back(language, head, imports):
     ("a.go", "type Reader interface {\n\t// Read reads.\n\tRead(p []byte) (int, error)\n}\n", "Read",  # no body
      "type Reader interface {\n    // Read reads.\n    Read(p []byte) (int, error)\n}"),
     ("a.go", "type (\n\tID string\n\tName string\n)\n", "Name", "type Name string"),
+    # a method of an interface or trait sits in one, with no body when it has none
+    ("a.rs", "pub trait Shape {\n    /// The area.\n    fn area(&self) -> f64;\n}\n", "area",
+     "trait Shape {\n    /// The area.\n    fn area(&self) -> f64;\n}"),
+    ("a.java", "public interface Named {\n    String name();\n    default String full() { return name(); }\n}\n",
+     "name", "interface Named {\n    String name();\n}"),
+    ("a.java", "public interface Named {\n    String name();\n    default String full() { return name(); }\n}\n",
+     "full", "interface Named {\n    default String full() { ... }\n}"),
+    ("a.ts", "export interface Opts {\n  retry(n: number): void;\n}\n", "retry",
+     "interface Opts {\n    retry(n: number): void;\n}"),
+    ("a.ts", "export abstract class Repo {\n  abstract save(x: number): void;\n}\n", "save",
+     "class Repo {\n    abstract save(x: number): void;\n}"),
     ("a.rs", "impl Foo {\n    /// New.\n    pub fn new(x: i32) -> Self { Foo { x } }\n}\n", "new",
      "impl Foo {\n    /// New.\n    pub fn new(x: i32) -> Self { ... }\n}"),
     ("a.lua", "-- Adds.\nlocal function add(a, b)\n  return a + b\nend\n", "add",

@@ -241,6 +241,12 @@ LUA = OutlineSpec(
     (chunk (assignment_statement (variable_list . name: (dot_index_expression table: (_) @container
         field: (identifier) @name)) (expression_list . value: (function_definition parameters: (_) @header_end)))
         @definition.function)
+    (chunk (variable_declaration (assignment_statement (variable_list . name: (identifier) @container)
+        (expression_list . value: (table_constructor (field name: (identifier) @name
+            value: (function_definition parameters: (_) @header_end)) @definition.function)))))
+    (chunk (assignment_statement (variable_list . name: (identifier) @container)
+        (expression_list . value: (table_constructor (field name: (identifier) @name
+            value: (function_definition parameters: (_) @header_end)) @definition.function))))
     """,
     imports="""
     (function_call name: (identifier) @_require arguments: (arguments . (string content: (_) @module))

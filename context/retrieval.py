@@ -236,6 +236,8 @@ def format_definition(d) -> str:
     if doc:
         start, end = DOC_COMMENT.get(language, ("// ", ""))
         text = f"{start}{doc}{end}\n{text}"
+    if language == "lua" and d.container and re.match(r"[A-Za-z_]\w* = function", header):  # a table's field
+        return redact(f"{d.container} = {{\n" + "\n".join("    " + ln for ln in text.splitlines()) + ",\n}")
     if go_interface:
         wrapper = "type {} interface {{"
     elif d.container_kind in ("interface", "trait", "enum", "record", "struct", "union"):

@@ -80,6 +80,7 @@ DEFINITIONS = [
     ("sample.lua", "M.add", "function", "function M.add(a, b)", "Add two numbers."),
     ("sample.lua", "M.describe", "method", "function M:describe()", ""),
     ("sample.lua", "helper", "function", "local function helper(x)", ""),
+    ("sample.lua", "Row.get", "function", "get = function(self, name)", "A cell by column name."),  # a table's field
 ]
 
 IMPORTS = {

@@ -174,6 +174,8 @@ def test_imports_cut_off_by_the_window_come_back(language, head, imports):
      "class Repo {\n    abstract save(x: number): void;\n}"),
     ("a.rs", "impl Foo {\n    /// New.\n    pub fn new(x: i32) -> Self { Foo { x } }\n}\n", "new",
      "impl Foo {\n    /// New.\n    pub fn new(x: i32) -> Self { ... }\n}"),
+    ("a.lua", "local Row = {\n  -- By name.\n  get = function(self, name) return 1 end,\n}\n", "get",
+     "Row = {\n    -- By name.\n    get = function(self, name) ... end,\n}"),
     ("a.lua", "-- Adds.\nlocal function add(a, b)\n  return a + b\nend\n", "add",
      "-- Adds.\nlocal function add(a, b) ... end"),
 ])

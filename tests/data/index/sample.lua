@@ -15,4 +15,11 @@ local function helper(x)
   return x
 end
 
+local Row = {
+  -- A cell by column name.
+  get = function(self, name)
+    return self[name]
+  end,
+}
+
 return M

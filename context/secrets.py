@@ -6,8 +6,9 @@ go to a remote engine or a log file. So files that exist to hold secrets are nev
 
 `redact` knows the shapes of common credentials (private key blocks, also the tail of one
 that a window or chunk cut into, cloud and SaaS tokens, JWTs, passwords in URLs) and also
-catches assignments of random-looking strings to names such as `api_key` or `password`. It
-leaves ordinary code alone: `token = next(tokens)` and `password_field = "password"` are not
+catches assignments of random-looking strings to names such as `api_key` or `password`, and any
+quoted literal given to a name that holds a password (`password`, `db_pass`, `adminPwd`): passwords
+are often guessable words, not random strings. It leaves ordinary code alone: `token = next(tokens)` and `password_field = "password"` are not
 secrets. Bare hex digests (sha256 pins in lock files, git object ids) are deliberately left
 alone: they are public checksums, and redacting them would blind the model to what such files
 look like. A hex string *assigned to* a key/token-like name is treated like any other candidate
@@ -89,6 +90,10 @@ TOKEN_PATTERNS: list[re.Pattern[str]] = [PRIVATE_KEY] + [re.compile(p) for p in 
     r"\bAIza[0-9A-Za-z_-]{35}",  # Google API key
     r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",  # JWT
     r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}",  # Stripe secret / restricted keys
+    r"\bnpm_(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{36}\b",  # npm
+    r"\bhf_(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{30,}\b",  # Hugging Face
+    r"\bglpat-[A-Za-z0-9_-]{20,}",  # GitLab personal access token
+    r"\bpypi-AgE[A-Za-z0-9_-]{50,}",  # PyPI API token
 )]
 
 # `user:password@` in a URL: the password goes.
@@ -97,7 +102,7 @@ URL_PASSWORD = re.compile(r"(?<=://)([^/\s:@]+):([^/\s@%{$<][^/\s@]*)@")
 
 # `<name containing a secret word> <assignment operator> <value>`; the value is redacted only
 # when it looks random (see `looks_random`).
-SECRET_WORDS = r"(?:key|token|secret|password|passwd|pwd|auth|credential)"
+SECRET_WORDS = r"(?:key|token|secret|password|passwd|pwd|pass|auth|credential)"
 ASSIGNMENT = re.compile(
     r"""(?<![\w$.-])(?P<name>[\w$.-]{0,40}""" + SECRET_WORDS + r"""[\w$.-]{0,40})["']?"""
     r"""(?:\s*:\s*[A-Za-z_][\w.\[\], |]{0,40}?|\s+[A-Za-z_][\w.]{0,30})?"""  # `: str`, Go's ` string`
@@ -105,6 +110,12 @@ ASSIGNMENT = re.compile(
     r"""(?:(?P<q>["'`])(?P<quoted>[^"'`\s]+)(?P=q)|(?P<bare>[A-Za-z0-9+/=_.~-]+))""",
     re.IGNORECASE,
 )
+# A name that holds a password (`password`, `db_pass`, `adminPwd`; not `bypass`, `password_field`, `pwd`):
+# any quoted value without spaces is one, random-looking or not, except a placeholder (`{password}`,
+# `%s`, `${DB_PASS}`, `<pass>`, `****`) and an empty or one-to-three-character string.
+PASSWORD_NAME = re.compile(r"(?:^|[_.-])(?i:password|passwd|pass)$|(?<=[a-z])(?:Password|Passwd|Pass)$"
+                           r"|[_.-](?i:pwd)$|(?<=[a-z])Pwd$")  # `db_pwd`; a bare `pwd` is a folder
+NOT_A_PASSWORD = re.compile(r"[{%$</~].*|[*xX.]+")
 BEARER = re.compile(r"(?i)(\b(?:bearer|basic|token)\s+)([A-Za-z0-9._~+/-]{20,}=*)")
 
 MIN_SECRET_LEN = 20
@@ -147,12 +158,19 @@ def looks_random(value: str) -> bool:
 
 def _redact_assignment(match: re.Match[str]) -> str:
     value = match.group("quoted") or match.group("bare") or ""
-    if not looks_random(value):
+    if not looks_random(value) and not _password(match):
         return match.group(0)
     start, end = match.span("quoted") if match.group("quoted") else match.span("bare")
     offset = match.start()
     whole = match.group(0)
     return whole[: start - offset] + PLACEHOLDER + whole[end - offset:]
+
+
+def _password(match: re.Match[str]) -> bool:
+    """A quoted literal given to a name that holds a password (a bare value is a variable's name)."""
+    value = match.group("quoted") or ""
+    return (len(value) >= 4 and PASSWORD_NAME.search(match.group("name").strip("\"'")) is not None
+            and not NOT_A_PASSWORD.fullmatch(value))
 
 
 def _redact_bearer(match: re.Match[str]) -> str:
@@ -164,7 +182,8 @@ def _redact_bearer(match: re.Match[str]) -> str:
 TRIGGER = re.compile("|".join(re.escape(t) for t in (
     "private key", "akia", "asia", "ghp_", "gho_", "ghs_", "ghu_", "ghr_", "github_pat_", "xox", "sk-", "sk_",
     "rk_", "aiza", "eyj", "://", "bearer", "basic", "token", "key", "secret", "passw", "pwd", "auth", "credential",
-)))
+    "npm_", "hf_", "glpat-", "pypi-",
+)) + r"""|pass["']?\s*[:=]""")  # `db_pass = `, not Python's `pass`
 
 
 def redact(text: str) -> str:

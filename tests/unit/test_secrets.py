@@ -57,6 +57,18 @@ POSITIVES = [
     ('def connect(api_key: str = "Zx8vQ2mN7pL4kJ9hG6fD3sA1wE5rT0yU"):', "Zx8vQ2mN7pL4kJ9hG6fD3sA1wE5rT0yU"),
     ('var apiKey string = "Zx8vQ2mN7pL4kJ9hG6fD3sA1wE5rT0yU"', "Zx8vQ2mN7pL4kJ9hG6fD3sA1wE5rT0yU"),
     ('private readonly token: string = "Zx8vQ2mN7pL4kJ9hG6fD3sA1wE5rT0yU";', "Zx8vQ2mN7pL4kJ9hG6fD3sA1wE5rT0yU"),
+    ("//registry.npmjs.org/:_authToken=npm_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8", "a1B2c3D4e5F6g7H8"),
+    ('HF_TOKEN = "hf_' + 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6"', "a1B2c3D4e5F6g7H8"),
+    ("gitlab = 'glpat-" + "a1B2c3D4e5F6g7H8i9J0'", "a1B2c3D4e5F6g7H8"),
+    ("TWINE_PASSWORD=pypi-AgEIcHlwaS5vcmc" + "a1B2c3D4e5F6g7H8i9J0" * 3, "AgEIcHlwaS5vcmc"),
+    # a password is a password however guessable: any quoted value given to a password's name
+    ('password = "hunter2hunter2"', "hunter2hunter2"),
+    ('db.connect(user="app", password="correct-horse-battery")', "correct-horse-battery"),
+    ('{"password": "s3cr3t!"}', "s3cr3t!"),
+    ('DB_PASS="letmein"', "letmein"),
+    ('smtp.pass = "letmein"', "letmein"),
+    ('const adminPwd = "qwerty12";', "qwerty12"),
+    ('userPassword: "qwerty12"', "qwerty12"),
 ]
 
 # ordinary code that must come back unchanged
@@ -81,6 +93,16 @@ NEGATIVES = [
     "class TokenBucket:\n    capacity: int = 10",
     "token: Optional[str] = None",
     "def auth(user: str, password: str | None = None) -> Session:",
+    'password = "{password}"',  # placeholders and empty values
+    'password = "%s"',
+    'PASSWORD = "********"',
+    'password = ""',
+    "password = get_password()",  # a variable or a call, not a literal
+    'pwd = "/home/user"',  # a folder
+    'compass = "north-east"',  # names that only end like one
+    'bypass_cache = "always"',
+    "if x:\n    pass\nkey = None",
+    'hf_hub_download(repo_id="org/model", filename="model.gguf")',
 ]
 
 

@@ -297,8 +297,13 @@ def windows(text: str, window: int, stride: int) -> tuple[tuple[int, str, frozen
     return tuple(out)
 
 
-SCOPE_TYPES = frozenset({"function_definition", "class_definition", "function_declaration", "method_definition",
-                         "class_declaration", "function_item", "impl_item", "method_declaration"})
+SCOPE_TYPES = frozenset({
+    "function_definition", "class_definition", "function_declaration", "method_definition", "class_declaration",
+    "function_item", "impl_item", "method_declaration", "generator_function_declaration",
+    "interface_declaration", "enum_declaration", "constructor_declaration", "record_declaration",  # Java, TS
+    "abstract_class_declaration", "trait_item", "mod_item", "func_literal",  # TS, Rust, Go
+    "class_specifier", "struct_specifier", "namespace_definition",  # C++
+})
 
 
 IMPORT_TYPES = frozenset({"import_statement", "import_from_statement", "future_import_statement",

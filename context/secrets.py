@@ -8,11 +8,11 @@ go to a remote engine or a log file. So files that exist to hold secrets are nev
 that a window or chunk cut into, cloud and SaaS tokens, JWTs, passwords in URLs) and also
 catches assignments of random-looking strings to names such as `api_key` or `password`, and any
 quoted literal given to a name that holds a password (`password`, `db_pass`, `adminPwd`): passwords
-are often guessable words, not random strings. It leaves ordinary code alone: `token = next(tokens)` and `password_field = "password"` are not
-secrets. Bare hex digests (sha256 pins in lock files, git object ids) are deliberately left
-alone: they are public checksums, and redacting them would blind the model to what such files
-look like. A hex string *assigned to* a key/token-like name is treated like any other candidate
-value and redacted when random.
+are often guessable words, not random strings. It leaves ordinary code alone: `token =
+next(tokens)` and `password_field = "password"` are not secrets. Bare hex digests (sha256 pins
+in lock files, git object ids) are deliberately left alone: they are public checksums, and
+redacting them would blind the model to what such files look like. A hex string *assigned to* a
+key/token-like name is treated like any other candidate value and redacted when random.
 """
 
 from __future__ import annotations

@@ -120,6 +120,38 @@ def test_scope_headers_when_the_window_cut_them():
     assert retrieval.scopes(tree, text, len(text), 0) == []
 
 
+def _statements(indent: str, n: int = 40) -> str:
+    return "".join(f"{indent}x{i} = {i};\n" for i in range(n))
+
+
+@pytest.mark.parametrize("language,head,indent,tail,headers", [
+    ("java", "public interface Repo {\n    default void load(int id) {\n", "        ", "\n    }\n}\n",
+     ["public interface Repo {", "    default void load(int id) {"]),
+    ("java", "public class Account {\n    public Account(int id) {\n", "        ", "\n    }\n}\n",
+     ["public class Account {", "    public Account(int id) {"]),  # a constructor
+    ("java", "enum Mode {\n    A;\n    int code() {\n", "        ", "\n    }\n}\n",
+     ["enum Mode {", "    int code() {"]),
+    ("typescript", "export abstract class Repo {\n  load(id: number): void {\n", "    ", "\n  }\n}\n",
+     ["export abstract class Repo {", "  load(id: number): void {"]),
+    ("rust", "pub trait Shape {\n    fn area(&self) -> f64 {\n", "        ", "\n    }\n}\n",
+     ["pub trait Shape {", "    fn area(&self) -> f64 {"]),
+    ("rust", "mod geometry {\n    pub fn area() -> f64 {\n", "        ", "\n    }\n}\n",
+     ["mod geometry {", "    pub fn area() -> f64 {"]),
+    ("cpp", "namespace geo {\nclass Circle {\n public:\n  double area() const {\n", "    ", "\n  }\n};\n}\n",
+     ["namespace geo {", "class Circle {", "  double area() const {"]),
+    ("go", "package a\n\nfunc Serve() {\n\thandler := func(w Writer, r *Request) {\n", "\t\t", "\n\t}\n}\n",
+     ["func Serve() {", "\thandler := func(w Writer, r *Request) {"]),  # a function literal
+])
+def test_scope_headers_in_every_language(language, head, indent, tail, headers):
+    # interfaces, enums, constructors, traits, modules, namespaces: the window cut them off, the prompt
+    # shows their header lines (only functions and classes were known before)
+    body = _statements(indent)
+    text = head + body + indent + tail
+    offset = len(head + body + indent)
+    got = retrieval.scopes(syntax.parse(language, text), text, offset, text.index(body[-200:]), imports=False)
+    assert got and got[0].text.split("\n") == headers
+
+
 @pytest.mark.parametrize("language,head,imports", [
     ("python", "import os\nfrom typing import (\n    Any,\n    Optional,\n)\nfrom .util import scale\n",
      ["import os", "from typing import (\n    Any,\n    Optional,\n)", "from .util import scale"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 import time
 from pathlib import Path
 
@@ -13,12 +14,23 @@ from .options import Options
 from .pipeline.orchestrator import Completer
 from .pipeline.request import CompletionRequest
 
+MAX_SOURCE_BYTES = 16 * 1024 * 1024  # a source file to complete in; a log or a dump is not one
+
 
 def read_position(path: Path, line: int, col: int) -> tuple[str, int, int]:
-    """(text, offset, character) for 1-based (line, col) of a file; the column is clamped to the line."""
+    """(text, offset, character) for 1-based (line, col) of a file; the column is clamped to the line.
+    Only a regular UTF-8 file up to `MAX_SOURCE_BYTES`: `/dev/zero` or a FIFO would be read forever."""
     try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise TacitError(f"cannot read {path}: not a regular file")
+        if info.st_size > MAX_SOURCE_BYTES:
+            raise TacitError(f"cannot read {path}: {info.st_size / 2**20:.0f} MB, more than the "
+                             f"{MAX_SOURCE_BYTES // 2**20} MB a source file may have")
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise TacitError(f"cannot read {path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
         raise TacitError(f"cannot read {path}: {exc}") from None
     lines = text.splitlines(keepends=True) or [""]
     if not 1 <= line <= len(lines) + 1:

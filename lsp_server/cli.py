@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -154,19 +156,42 @@ def cmd_demo(args: argparse.Namespace) -> int:
                                 model=args.model))
 
 
-def cmd_events(args: argparse.Namespace) -> int:
-    from tuning.events import export, format_summary, summary
+def event_store(args: argparse.Namespace, hint: str = "") -> Path:
+    """The event store `--db` names (or the default one): an existing regular file."""
     from tuning.store import default_path
 
     db = Path(args.db) if args.db else default_path()
     if not db.exists():
-        raise TacitError(f"no event store at {db} yet (suggestions are recorded as you use Tacit)")
+        raise TacitError(f"no event store at {db} yet{hint}")
+    if not db.is_file():
+        raise TacitError(f"{db} is not an event store: not a regular file")
+    return db
+
+
+@contextlib.contextmanager
+def reading_store(db: Path):
+    """SQLite's errors on a file that is not an event store (another database, a damaged or locked
+    one) as a clear error, not a traceback."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        raise TacitError(f"cannot read the event store {db}: {exc}") from None
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    from tuning.events import export, format_summary, summary
+
+    db = event_store(args, " (suggestions are recorded as you use Tacit)")
     workspace = str(Path(args.workspace).resolve()) if args.workspace else None
-    if args.export:
-        n = export(db, Path(args.export), workspace)
-        print(f"wrote {n} suggestions to {args.export}")
-        return 0
-    s = summary(db, workspace)
+    with reading_store(db):
+        if args.export:
+            try:
+                n = export(db, Path(args.export), workspace)
+            except OSError as exc:
+                raise TacitError(f"cannot write {args.export}: {exc.strerror or exc}") from None
+            print(f"wrote {n} suggestions to {args.export}")
+            return 0
+        s = summary(db, workspace)
     print(json.dumps(s, indent=2) if args.json else format_summary(s))
     return 0
 
@@ -174,14 +199,12 @@ def cmd_events(args: argparse.Namespace) -> int:
 def cmd_tune(args: argparse.Namespace) -> int:
     from tuning.events import records
     from tuning.filter import evaluate, example, train
-    from tuning.store import default_path
 
     if args.what == "model":
         return tune_model(args)
-    db = Path(args.db) if args.db else default_path()
-    if not db.exists():
-        raise TacitError(f"no event store at {db} yet")
-    examples = [e for e in (example(r) for r in records(db)) if e is not None]
+    db = event_store(args)
+    with reading_store(db):
+        examples = [e for e in (example(r) for r in records(db)) if e is not None]
     if len(examples) < 20:
         raise TacitError(f"only {len(examples)} shown-and-decided suggestions in {db}: too few to train on")
     cut = int(len(examples) * 0.8)  # held out: the newest fifth

@@ -64,3 +64,25 @@ def test_cli(db: Path, tmp_path: Path, capsys) -> None:
     assert main(["events", "--db", str(db)]) == 0
     assert "acceptance rate 0.667" in capsys.readouterr().out
     assert main(["events", "--db", str(tmp_path / "none.db")]) == 2
+
+
+def test_cli_on_what_is_not_an_event_store(db: Path, tmp_path: Path, capsys) -> None:
+    # each of these was a traceback: a damaged file, another database, a folder, an export path that
+    # cannot be written
+    import sqlite3
+
+    damaged = tmp_path / "damaged.db"
+    damaged.write_bytes(b"not a database at all" * 100)
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("create table t(x)")
+    cases = [(["events", "--db", str(damaged)], "file is not a database"),
+             (["events", "--db", str(other)], "no such table"),
+             (["events", "--db", str(tmp_path)], "not a regular file"),
+             (["tune", "filter", "--db", str(damaged)], "file is not a database"),
+             (["events", "--db", str(db), "--export", str(tmp_path / "no" / "such" / "dir.jsonl")], "cannot write")]
+    for argv, message in cases:
+        capsys.readouterr()
+        assert main(argv) == 2, argv
+        assert message in capsys.readouterr().err, argv
+    assert damaged.read_bytes() == b"not a database at all" * 100  # read only: nothing lost

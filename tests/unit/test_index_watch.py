@@ -329,6 +329,37 @@ async def test_a_complete_index_serves_until_its_replacement_is_complete(tmp_pat
     assert host.watcher is None
 
 
+async def test_a_removed_folder_leaves_the_serving_index_at_once(tmp_path, monkeypatch):
+    from lsp_server.index_host import IndexHost
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder in (a, b):
+        folder.mkdir()
+        (folder / f"in_{folder.name}.py").write_text(source(f"in_{folder.name}"))
+    host = IndexHost(server=None)
+    host.start([a, b], max_file_bytes=1_000_000, report_progress=False)
+    assert await asyncio.to_thread(host.ready.wait, TIMEOUT_S)
+    first = host.index
+    release = threading.Event()
+    build = WorkspaceIndex.build
+
+    def held(self, on_progress=None, should_stop=None):
+        release.wait(TIMEOUT_S)
+        return build(self, on_progress, should_stop)
+
+    monkeypatch.setattr(WorkspaceIndex, "build", held)
+    try:
+        host.start([b], max_file_bytes=1_000_000, report_progress=False)  # folder a removed
+        assert host.index is first and sorted(first.files) == ["b/in_b.py"]  # still serving, without a
+        assert first.lookup("in_b") and not first.lookup("in_a")
+        release.set()
+        assert await asyncio.to_thread(host.ready.wait, TIMEOUT_S)
+        assert host.index is not first and sorted(host.index.files) == ["in_b.py"]
+    finally:
+        release.set()
+        host.shutdown()
+
+
 async def test_replacing_the_index_never_waits_for_the_old_watcher_on_the_event_loop(tmp_path, monkeypatch):
     # its worker may be waiting for the model to finish a generation (context.yieldToModel)
     from lsp_server.index_host import IndexHost

@@ -106,6 +106,7 @@ def definitions(index, symbols: list[str], current_path: str, limit: int = 8, pe
     otherwise a name with several definitions shows at most `per_name` of them (top-level ones, then
     those nearest the current file): a dozen `get` methods would crowd out everything else."""
     out: list[Snippet] = []
+    picked: list = []  # the definition of each snippet
     seen: set[tuple[str, int]] = set()
     sources = imported_from(index.imports_of(current_path))
     for rank, name in enumerate(symbols):
@@ -117,10 +118,48 @@ def definitions(index, symbols: list[str], current_path: str, limit: int = 8, pe
                                                           d.path, d.line))[:per_name]
         for d in chosen:
             seen.add((d.path, d.line))
+            picked.append(d)
             out.append(Snippet("definitions", d.path, format_definition(d), score=1.0 / (1 + rank), row=d.line))
             if len(out) >= limit:
-                return out
-    return out
+                return _inside_their_class(out, picked)
+    return _inside_their_class(out, picked)
+
+
+def _inside_their_class(snippets: list[Snippet], picked: list) -> list[Snippet]:
+    """Members shown with their class, interface or trait (`picked[i]` is `snippets[i]`'s definition):
+    the class's snippet (`public class Billing { ... }`) said nothing the member's wrapper did not,
+    twice; now one snippet under the class's own header and doc holds the class and its members,
+    where the first of them was. Python keeps one snippet each (`class K:` above a method, the
+    class's bases and docstring apart)."""
+    classes = {(d.path, d.name): i for i, d in enumerate(picked) if d.kind == "class"}
+    members: dict[int, list[int]] = {}  # the class's index -> its members' indexes
+    for i, d in enumerate(picked):
+        j = classes.get((d.path, d.container))
+        if j is not None and picked[j].line <= d.line and _inside_its_class(d):
+            members.setdefault(j, []).append(i)
+    if not members:
+        return snippets
+    out = list(snippets)
+    dropped: set[int] = set()
+    for j, group in members.items():
+        first = min(group)
+        text = format_definition(picked[j], members=[picked[i] for i in group])
+        out[first] = Snippet("definitions", picked[first].path, text, score=max(snippets[i].score for i in [j, *group]),
+                             row=picked[first].line)
+        dropped.update([j, *(i for i in group if i != first)])
+    return [s for i, s in enumerate(out) if i not in dropped]
+
+
+def _inside_its_class(d) -> bool:
+    """Whether a method is written inside its container's body (a Java, TS or C++ class, an
+    interface, a Rust trait, a Go interface), not apart from it (a Go method, a Rust `impl`, C++'s
+    `Klass::method` out of line) or in Python."""
+    language = language_for_path(d.path) or ""
+    if d.kind != "method" or not d.container or language == "python":
+        return False
+    if language == "go":
+        return not d.signature.startswith("func")
+    return d.container_kind in ("class", "interface", "trait", "enum", "record", "struct", "union")
 
 
 def imported_from(imports: list[str]) -> dict[str, str]:
@@ -207,46 +246,72 @@ DOC_COMMENT = {"javascript": ("/** ", " */"), "javascriptreact": ("/** ", " */")
 CONTAINER_OPEN = {"rust": "impl {} {{", "go": ""}  # Go methods name their receiver: no wrapper
 
 
-def format_definition(d) -> str:
+def format_definition(d, members: list | None = None) -> str:
     """A definition as the model should see it, in its own language: the doc's first paragraph,
-    the signature with an elided body, inside its class when it is a method.
+    the signature with an elided body, inside its class when it is a method; a class given its
+    `members` holds them, under its own header and doc (not Python's).
 
     In Python the docstring is the body (`def f(a):` above its indented docstring); without one, the
     signature's last line ends in ` ...`. A separate `...` line under a header taught the model to
     write just `...` for a function body (5 of 300 block holes, bench/repo_eval.md)."""
     header = d.signature.rstrip()
-    doc = d.doc.strip().split("\n\n")[0].strip()
     language = language_for_path(d.path) or ""
     if d.kind != "constant" and (language == "python" or header.endswith(":")):
+        doc = _first_paragraph(d.doc)
         body_indent = "    "
         if d.container and d.kind == "method":
             header = f"class {d.container}:\n" + "\n".join(body_indent + ln for ln in header.splitlines())
             body_indent *= 2
         text = header + (f'\n{body_indent}"""{doc}"""' if doc else " ...")
         return redact(text)
-    text = header
-    go_interface = language == "go" and d.kind == "method" and not header.startswith("func")
-    if language == "go" and d.kind == "class" and not header.endswith(("struct", "interface")):
-        pass  # `type ID string`, `type Port = int`: no body
-    elif go_interface or (d.kind == "method" and header.startswith("abstract ")) or (
-            d.container_kind == "interface" and not header.startswith(("default ", "static ", "private "))):
-        text += "" if go_interface or header.endswith(";") else ";"  # a signature only: no body to elide
-    elif d.kind != "constant" and not header.endswith((";", "}")):
-        text += " ... end" if language == "lua" else " { ... }"
-    if doc:
-        start, end = DOC_COMMENT.get(language, ("// ", ""))
-        text = f"{start}{doc}{end}\n{text}"
+    text = _declaration(d, language)
+    if members:
+        head = text.removesuffix(" { ... }").removesuffix(";") + " {"
+        body = "\n\n".join(_indented(_declaration(m, language)) for m in members)
+        return redact(f"{head}\n{body}\n}}")
     if language == "lua" and d.container and re.match(r"[A-Za-z_]\w* = function", header):  # a table's field
-        return redact(f"{d.container} = {{\n" + "\n".join("    " + ln for ln in text.splitlines()) + ",\n}")
-    if go_interface:
+        return redact(f"{d.container} = {{\n{_indented(text)},\n}}")
+    if _go_interface_method(d, language):
         wrapper = "type {} interface {{"
     elif d.container_kind in ("interface", "trait", "enum", "record", "struct", "union"):
         wrapper = d.container_kind + " {} {{"
     else:
         wrapper = CONTAINER_OPEN.get(language, "class {} {{")
     if d.container and d.kind == "method" and wrapper:
-        text = wrapper.format(d.container) + "\n" + "\n".join("    " + ln for ln in text.splitlines()) + "\n}"
+        text = f"{wrapper.format(d.container)}\n{_indented(text)}\n}}"
     return redact(text)
+
+
+def _first_paragraph(doc: str) -> str:
+    return doc.strip().split("\n\n")[0].strip()
+
+
+def _indented(text: str) -> str:
+    return "\n".join("    " + ln for ln in text.splitlines())
+
+
+def _go_interface_method(d, language: str) -> bool:
+    return language == "go" and d.kind == "method" and not d.signature.startswith("func")
+
+
+def _declaration(d, language: str) -> str:
+    """A definition outside Python, on its own: its doc as a comment of the language, its header, and
+    its body elided (`{ ... }`, `... end`), or none where it has none (an interface's method, an
+    abstract one, a Go `type ID string`)."""
+    header = d.signature.rstrip()
+    text = header
+    bodiless = _go_interface_method(d, language) or (d.kind == "method" and header.startswith("abstract ")) or (
+        d.container_kind == "interface" and not header.startswith(("default ", "static ", "private ")))
+    if language == "go" and d.kind == "class" and not header.endswith(("struct", "interface")):
+        pass  # `type ID string`, `type Port = int`: no body
+    elif bodiless:
+        text += "" if language == "go" or header.endswith(";") else ";"  # a signature only: no body to elide
+    elif d.kind != "constant" and not header.endswith((";", "}")):
+        text += " ... end" if language == "lua" else " { ... }"
+    if doc := _first_paragraph(d.doc):
+        start, end = DOC_COMMENT.get(language, ("// ", ""))
+        text = f"{start}{doc}{end}\n{text}"
+    return text
 
 
 def _tokens(text: str) -> set[str]:

@@ -427,6 +427,32 @@ def test_usages_show_how_other_files_call_a_workspace_function(tmp_path):
     assert retrieval.usages(idx, "apply_discount", "shop/checkout.py") == []
 
 
+def test_a_member_and_its_class_are_one_snippet_under_the_class_header(tmp_path):
+    # `Billing.chargeCustomer(`: the class's own snippet said nothing its member's did not
+    files = {
+        "Billing.java": "/** Bills customers. */\npublic class Billing extends Base {\n"
+                        "    /** Charges. */\n    public int charge(String id, int cents) {\n        return cents;\n"
+                        "    }\n    public void refund(String id) {\n    }\n}\n",
+        "store.go": "package s\n\n// Store keeps records.\ntype Store interface {\n\tPut(key string) error\n}\n\n"
+                    "type Server struct {\n\taddr string\n}\n\nfunc (s *Server) Run() error {\n\treturn nil\n}\n",
+        "shop.py": "class Cart(Base):\n    \"\"\"A cart.\"\"\"\n\n    def total(self, tax):\n        return 0\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    idx = WorkspaceIndex([tmp_path])
+    idx.build()
+    got = retrieval.definitions(idx, ["charge", "refund", "Billing"], "Main.java")
+    assert [s.text for s in got] == [
+        "/** Bills customers. */\npublic class Billing extends Base {\n    /** Charges. */\n"
+        "    public int charge(String id, int cents) { ... }\n\n    public void refund(String id) { ... }\n}"]
+    assert got[0].row == 3 and got[0].score == 1.0  # where the first member was, as near as it was
+    [store] = retrieval.definitions(idx, ["Put", "Store"], "main.go")
+    assert store.text == "// Store keeps records.\ntype Store interface {\n    Put(key string) error\n}"
+    # apart from their type: a Go method with a receiver; Python keeps its `class K:` wrapper
+    assert len(retrieval.definitions(idx, ["Run", "Server"], "main.go")) == 2
+    assert len(retrieval.definitions(idx, ["total", "Cart"], "main.py")) == 2
+
+
 def test_usages_never_show_the_definition_itself(tmp_path):
     # seen with `tacit explain` on a Java workspace: the `usages` of `chargeCustomer` were its own header
     (tmp_path / "Billing.java").write_text(

@@ -242,11 +242,10 @@ async def test_the_server_sets_up_watching_off_its_event_loop_then_builds(tmp_pa
     assert host.watcher is None
 
 
-async def test_a_replaced_index_stops_and_only_its_successor_says_ready(tmp_path, monkeypatch):
-    from lsp_server.index_host import IndexHost
-
-    (tmp_path / "a.py").write_text(source("a"))
-    release = {}  # each index's build waits here until the test lets it finish
+def hold_builds(monkeypatch) -> dict[int, threading.Event]:
+    """From now on each index's build waits until the test sets its event (keyed by `id(index)`,
+    there once the build has begun)."""
+    release: dict[int, threading.Event] = {}
     build = WorkspaceIndex.build
 
     def held(self, on_progress=None, should_stop=None):
@@ -254,6 +253,32 @@ async def test_a_replaced_index_stops_and_only_its_successor_says_ready(tmp_path
         return build(self, on_progress, should_stop)
 
     monkeypatch.setattr(WorkspaceIndex, "build", held)
+    return release
+
+
+def release_all(release: dict[int, threading.Event], started: int = 0) -> None:
+    """Let every held build finish, once `started` of them have begun."""
+    wait_for(lambda: len(release) >= started)
+    for event in list(release.values()):
+        event.set()
+
+
+async def watching_host(roots: list[Path]):
+    """An IndexHost whose index of `roots` is built and watched."""
+    from lsp_server.index_host import IndexHost
+
+    host = IndexHost(server=None)
+    host.start(roots, max_file_bytes=1_000_000, report_progress=False)
+    assert await asyncio.to_thread(host.ready.wait, TIMEOUT_S)
+    wait_for(lambda: host.watcher is not None)
+    return host
+
+
+async def test_a_replaced_index_stops_and_only_its_successor_says_ready(tmp_path, monkeypatch):
+    from lsp_server.index_host import IndexHost
+
+    (tmp_path / "a.py").write_text(source("a"))
+    release = hold_builds(monkeypatch)
     host = IndexHost(server=None)
     host.start([tmp_path], max_file_bytes=1_000_000, report_progress=False)
     first = host.index
@@ -276,29 +301,16 @@ async def test_a_replaced_index_stops_and_only_its_successor_says_ready(tmp_path
         host.stop()
         assert host.index is None and host.watcher is None and host.ready.is_set()
     finally:
-        for event in release.values():
-            event.set()
+        release_all(release)
         host.shutdown()
 
 
 async def test_a_complete_index_serves_until_its_replacement_is_complete(tmp_path, monkeypatch):
     # a folder added or a setting changed: a half-built index would miss definitions meanwhile
-    from lsp_server.index_host import IndexHost
-
     (tmp_path / "a.py").write_text(source("a"))
-    host = IndexHost(server=None)
-    host.start([tmp_path], max_file_bytes=1_000_000, report_progress=False)
-    assert await asyncio.to_thread(host.ready.wait, TIMEOUT_S)
-    wait_for(lambda: host.watcher is not None)
+    host = await watching_host([tmp_path])
     first, first_watcher = host.index, host.watcher
-    release: dict[int, threading.Event] = {}  # each replacement's build waits here until the test lets it finish
-    build = WorkspaceIndex.build
-
-    def held(self, on_progress=None, should_stop=None):
-        release.setdefault(id(self), threading.Event()).wait(TIMEOUT_S)
-        return build(self, on_progress, should_stop)
-
-    monkeypatch.setattr(WorkspaceIndex, "build", held)
+    release = hold_builds(monkeypatch)
     taken_over = []
     try:
         host.start([tmp_path], max_file_bytes=1_000_000, report_progress=False, on_current=lambda: taken_over.append(1))
@@ -308,13 +320,11 @@ async def test_a_complete_index_serves_until_its_replacement_is_complete(tmp_pat
         host.start([tmp_path], max_file_bytes=1_000_000, report_progress=False,  # changed again meanwhile
                    on_current=lambda: taken_over.append(2))
         assert host.index is first and host.watcher is first_watcher
-        for event in list(release.values()):  # the first replacement finishes, stopped: it never takes over
-            event.set()
+        release_all(release, started=1)  # the first replacement finishes, stopped: it never takes over
         wait_for(lambda: len(release) == 2)
         await asyncio.sleep(0.3)
         assert host.index is first and taken_over == [] and not host.ready.is_set()
-        for event in release.values():
-            event.set()
+        release_all(release)
         assert await asyncio.to_thread(host.ready.wait, TIMEOUT_S)
         second = host.index
         assert second is not first and second.complete and sorted(second.files) == ["a.py", "b.py"]
@@ -323,52 +333,35 @@ async def test_a_complete_index_serves_until_its_replacement_is_complete(tmp_pat
         wait_for(lambda: "c.py" in second.files)
         assert "c.py" not in first.files  # the old watcher is gone
     finally:
-        for event in release.values():
-            event.set()
+        release_all(release)
         host.shutdown()
     assert host.watcher is None
 
 
 async def test_a_removed_folder_leaves_the_serving_index_at_once(tmp_path, monkeypatch):
-    from lsp_server.index_host import IndexHost
-
     a, b = tmp_path / "a", tmp_path / "b"
     for folder in (a, b):
         folder.mkdir()
         (folder / f"in_{folder.name}.py").write_text(source(f"in_{folder.name}"))
-    host = IndexHost(server=None)
-    host.start([a, b], max_file_bytes=1_000_000, report_progress=False)
-    assert await asyncio.to_thread(host.ready.wait, TIMEOUT_S)
+    host = await watching_host([a, b])
     first = host.index
-    release = threading.Event()
-    build = WorkspaceIndex.build
-
-    def held(self, on_progress=None, should_stop=None):
-        release.wait(TIMEOUT_S)
-        return build(self, on_progress, should_stop)
-
-    monkeypatch.setattr(WorkspaceIndex, "build", held)
+    release = hold_builds(monkeypatch)
     try:
         host.start([b], max_file_bytes=1_000_000, report_progress=False)  # folder a removed
         assert host.index is first and sorted(first.files) == ["b/in_b.py"]  # still serving, without a
         assert first.lookup("in_b") and not first.lookup("in_a")
-        release.set()
+        release_all(release, started=1)
         assert await asyncio.to_thread(host.ready.wait, TIMEOUT_S)
         assert host.index is not first and sorted(host.index.files) == ["in_b.py"]
     finally:
-        release.set()
+        release_all(release)
         host.shutdown()
 
 
 async def test_replacing_the_index_never_waits_for_the_old_watcher_on_the_event_loop(tmp_path, monkeypatch):
     # its worker may be waiting for the model to finish a generation (context.yieldToModel)
-    from lsp_server.index_host import IndexHost
-
     (tmp_path / "a.py").write_text(source("a"))
-    host = IndexHost(server=None)
-    host.start([tmp_path], max_file_bytes=1_000_000, report_progress=False)
-    assert await asyncio.to_thread(host.ready.wait, TIMEOUT_S)
-    wait_for(lambda: host.watcher is not None)
+    host = await watching_host([tmp_path])
     stopped_on: list[bool] = []
     real_stop = IndexWatcher.stop
 

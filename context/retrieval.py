@@ -376,7 +376,10 @@ IMPORT_TYPES = frozenset({"import_statement", "import_from_statement", "future_i
 
 
 # how a line holding an import begins (`#include` only: a Python file's comment lines are not candidates)
-IMPORT_STARTS = (b"import", b"from", b"use", b"pub", b"#include", b"# include")
+IMPORT_STARTS = (b"import", b"from", b"use", b"pub", b"#include", b"# include", b"local", b"const", b"var", b"let")
+# a declaration that is an import: Lua's `local json = require("json")`, CommonJS `const fs = require('fs')`
+REQUIRE_TYPES = frozenset({"variable_declaration", "lexical_declaration"})
+REQUIRE = re.compile(rb"=\s*require\s*[(\"'\[]")
 
 
 def imports_above(tree, data: bytes, window_byte: int, most_chars: int = 600) -> list[str]:
@@ -405,7 +408,7 @@ def imports_above(tree, data: bytes, window_byte: int, most_chars: int = 600) ->
         if node is None or node == root or node.start_byte in seen:
             continue
         seen.add(node.start_byte)
-        if node.type in IMPORT_TYPES and node.end_byte <= window_byte:
+        if node.end_byte <= window_byte and _is_import(node, data):
             lines.append(data[node.start_byte: node.end_byte].decode("utf-8", "replace").rstrip())  # C's ends in \n
     kept, used = [], 0
     for line in reversed(lines):
@@ -414,6 +417,13 @@ def imports_above(tree, data: bytes, window_byte: int, most_chars: int = 600) ->
             break
         kept.append(line)
     return kept[::-1]
+
+
+def _is_import(node, data: bytes) -> bool:
+    if node.type in IMPORT_TYPES:
+        return True
+    return node.type in REQUIRE_TYPES and REQUIRE.search(data, node.start_byte, min(node.end_byte,
+                                                                                    node.start_byte + 200)) is not None
 
 
 def calls_here(text: str, name: str | None, window_start: int, visible_end: int, offset: int,

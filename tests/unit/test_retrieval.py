@@ -163,9 +163,13 @@ def test_scope_headers_in_every_language(language, head, indent, tail, headers):
     ("java", "package demo;\n\nimport java.util.List;\nimport demo.util.Scale;\n",
      ["import java.util.List;", "import demo.util.Scale;"]),
     ("c", "#include <stdio.h>\n#include \"util.h\"\n", ["#include <stdio.h>", '#include "util.h"']),
+    ("lua", 'local json = require("json")\nlocal util = require "util"\nlocal M = {}\n',
+     ['local json = require("json")', 'local util = require "util"']),
+    ("javascript", "const fs = require('fs');\nconst { join } = require('path');\nconst LIMIT = 5;\n",
+     ["const fs = require('fs');", "const { join } = require('path');"]),  # CommonJS
 ])
 def test_imports_cut_off_by_the_window_come_back(language, head, imports):
-    comment = "//" if language != "python" else "#"
+    comment = {"python": "#", "lua": "--"}.get(language, "//")
     text = head + f"{comment} filler\n" * 60 + "x"
     tree = syntax.parse(language, text)
     window_start = text.index(f"{comment} filler\n" * 10)

@@ -38,7 +38,7 @@ SKIPPED_SIBLINGS = frozenset({"attribute_item", "decorator", "annotation", "mark
 # what a container node is, where it is not a class (Java/TS interfaces, Rust traits and impls, ...)
 CONTAINER_KINDS = {"interface_declaration": "interface", "trait_item": "trait", "impl_item": "impl",
                    "enum_declaration": "enum", "record_declaration": "record", "struct_specifier": "struct",
-                   "union_specifier": "union"}
+                   "union_specifier": "union", "variable_declarator": "object"}
 COMMENT_MARKERS = ("///", "//!", "//", "#", "---", "--")
 
 
@@ -249,7 +249,7 @@ def _enclosing(spec: OutlineSpec, node: Node) -> tuple[str, str] | None:
         if not container and parent.type in spec.containers:
             name_node = parent.child_by_field_name(spec.containers[parent.type])
             container = _text(name_node).split("<", 1)[0].strip() if name_node is not None else ""
-            kind = CONTAINER_KINDS.get(parent.type, "class")
+            kind = kind or CONTAINER_KINDS.get(parent.type, "class")  # `const W = class {`: a class named W
         parent = parent.parent
     return container, kind
 

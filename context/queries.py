@@ -60,6 +60,19 @@ _JS_DEFINITIONS = """
     value: [(number) (string) (template_string) (true) (false) (object) (array)])) @definition.constant)
 (export_statement (lexical_declaration (variable_declarator name: (identifier) @name
     value: [(number) (string) (template_string) (true) (false) (object) (array)])) @definition.constant)
+(program (lexical_declaration (variable_declarator name: (identifier) value: (object
+    (method_definition name: (property_identifier) @name body: (_) @body) @definition.method))))
+(export_statement (lexical_declaration (variable_declarator name: (identifier) value: (object
+    (method_definition name: (property_identifier) @name body: (_) @body) @definition.method))))
+(program (lexical_declaration (variable_declarator name: (identifier) value: (object
+    (pair key: (property_identifier) @name value: [(arrow_function body: (_) @body)
+        (function_expression body: (_) @body)]) @definition.method))))
+(export_statement (lexical_declaration (variable_declarator name: (identifier) value: (object
+    (pair key: (property_identifier) @name value: [(arrow_function body: (_) @body)
+        (function_expression body: (_) @body)]) @definition.method))))
+(program (expression_statement (assignment_expression
+    left: (member_expression property: (property_identifier) @name)
+    right: [(arrow_function body: (_) @body) (function_expression body: (_) @body)])) @definition.function)
 """
 
 _TS_DEFINITIONS = _JS_DEFINITIONS + """
@@ -88,7 +101,7 @@ _JS_SCOPES = frozenset({"function_declaration", "generator_function_declaration"
 JAVASCRIPT = OutlineSpec(
     definitions=_JS_DEFINITIONS,
     imports=_JS_IMPORTS,
-    containers={"class_declaration": "name", "class": "name"},
+    containers={"class_declaration": "name", "class": "name", "variable_declarator": "name"},
     scopes=_JS_SCOPES,
 )
 
@@ -98,7 +111,7 @@ TYPESCRIPT = OutlineSpec(
     (import_require_clause source: (string) @module)
     """,
     containers={"class_declaration": "name", "class": "name", "abstract_class_declaration": "name",
-                "interface_declaration": "name"},
+                "interface_declaration": "name", "variable_declarator": "name"},
     scopes=_JS_SCOPES,
 )
 

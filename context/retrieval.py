@@ -271,6 +271,8 @@ def format_definition(d, members: list | None = None) -> str:
         return redact(f"{head}\n{body}\n}}")
     if language == "lua" and d.container and re.match(r"[A-Za-z_]\w* = function", header):  # a table's field
         return redact(f"{d.container} = {{\n{_indented(text)},\n}}")
+    if d.container_kind == "object":  # a JavaScript object's method: `const api = { get(id) { ... }, };`
+        return redact(f"const {d.container} = {{\n{_indented(text)},\n}};")
     if _go_interface_method(d, language):
         wrapper = "type {} interface {{"
     elif d.container_kind in ("interface", "trait", "enum", "record", "struct", "union"):

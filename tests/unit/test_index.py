@@ -26,6 +26,9 @@ DEFINITIONS = [
     ("sample.js", "Shape.area", "method", "area()", "The area."),
     ("sample.js", "MAX_SIZE", "constant", "const MAX_SIZE = 10;", ""),
     ("sample.js", "double", "function", "const double = (x) =>", ""),
+    ("sample.js", "api.getUser", "method", "getUser(id)", "Fetch a user."),  # an object's methods
+    ("sample.js", "api.saveUser", "method", "saveUser: async (user, overwrite) =>", ""),
+    ("sample.js", "parse", "function", "exports.parse = function (text, strict)", ""),  # CommonJS
     ("sample.ts", "Point", "class", "interface Point", "A point in space."),
     ("sample.ts", "Point.distance", "method", "distance(other: Point): number", ""),
     ("sample.ts", "Id", "class", "type Id = string | number;", ""),

@@ -23,3 +23,16 @@ export class Shape extends Base {
 
 export const MAX_SIZE = 10;
 const double = (x) => x * 2;
+
+export const api = {
+  /** Fetch a user. */
+  getUser(id) {
+    return id;
+  },
+  saveUser: async (user, overwrite) => user,
+  LIMIT: 5,
+};
+
+exports.parse = function (text, strict) {
+  return text;
+};

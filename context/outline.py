@@ -35,6 +35,8 @@ WRAPPERS = frozenset({"export_statement", "decorated_definition", "template_decl
 # declarations whose single spec is the definition: the header starts at the keyword
 SPEC_WRAPPERS = frozenset({"const_declaration", "type_declaration", "var_declaration"})
 SKIPPED_SIBLINGS = frozenset({"attribute_item", "decorator", "annotation", "marker_annotation"})
+# TypeScript declarations without a body (their `;` is not part of the node)
+SIGNATURES_ONLY = frozenset({"method_signature", "abstract_method_signature", "function_signature"})
 # what a container node is, where it is not a class (Java/TS interfaces, Rust traits and impls, ...)
 CONTAINER_KINDS = {"interface_declaration": "interface", "trait_item": "trait", "impl_item": "impl",
                    "enum_declaration": "enum", "record_declaration": "record", "struct_specifier": "struct",
@@ -262,6 +264,8 @@ def _signature(node: Node, caps: dict[str, list[Node]], kind: str, source: bytes
     text = source[start:_header_end(node, caps)].decode("utf-8", "replace")
     if kind == "constant":
         text = text.split("\n", 1)[0]
+    elif node.type in SIGNATURES_ONLY and not text.rstrip().endswith(";"):
+        text = text.rstrip() + ";"  # no body: `fetch(url: string): Promise<Response>;`
     parent = node.parent
     if start == node.start_byte and parent is not None and parent.type in SPEC_WRAPPERS and parent.child_count:
         text = f"{_text(parent.children[0])} {text}"  # one of a `const ( )` group: `const Max = 5`

@@ -82,6 +82,7 @@ _TS_DEFINITIONS = _JS_DEFINITIONS + """
 (type_alias_declaration name: (_) @name) @definition.class
 (function_signature name: (_) @name) @definition.function
 (class_body (abstract_method_signature name: (_) @name) @definition.method)
+(class_body (method_signature name: (_) @name) @definition.method)
 (interface_body (method_signature name: (_) @name) @definition.method)
 """
 

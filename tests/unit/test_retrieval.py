@@ -208,6 +208,8 @@ def test_imports_cut_off_by_the_window_come_back(language, head, imports):
      "interface Opts {\n    retry(n: number): void;\n}"),
     ("a.ts", "export abstract class Repo {\n  abstract save(x: number): void;\n}\n", "save",
      "class Repo {\n    abstract save(x: number): void;\n}"),
+    ("a.ts", "export declare class Api {\n  fetch(url: string): Promise<Response>;\n}\n", "fetch",  # a .d.ts
+     "class Api {\n    fetch(url: string): Promise<Response>;\n}"),
     ("a.js", "export const api = {\n  /** Fetch. */\n  get(id) { return id; },\n};\n", "get",
      "const api = {\n    /** Fetch. */\n    get(id) { ... },\n};"),
     ("a.js", "const Widget = class {\n  render() { return 1; }\n};\n", "render",

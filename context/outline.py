@@ -258,16 +258,14 @@ def _enclosing(spec: OutlineSpec, node: Node) -> tuple[str, str] | None:
 
 def _signature(node: Node, caps: dict[str, list[Node]], kind: str, source: bytes) -> str:
     """The header text: from the definition's start up to its body, joined onto one line."""
-    start = node.start_byte
-    if _sole_spec(node):
-        start = node.parent.start_byte
+    parent, sole = node.parent, _sole_spec(node)
+    start = parent.start_byte if sole else node.start_byte
     text = source[start:_header_end(node, caps)].decode("utf-8", "replace")
     if kind == "constant":
         text = text.split("\n", 1)[0]
     elif node.type in SIGNATURES_ONLY and not text.rstrip().endswith(";"):
         text = text.rstrip() + ";"  # no body: `fetch(url: string): Promise<Response>;`
-    parent = node.parent
-    if start == node.start_byte and parent is not None and parent.type in SPEC_WRAPPERS and parent.child_count:
+    if not sole and parent is not None and parent.type in SPEC_WRAPPERS and parent.child_count:
         text = f"{_text(parent.children[0])} {text}"  # one of a `const ( )` group: `const Max = 5`
     return _clip(join_lines(text), MAX_SIGNATURE)
 
@@ -339,8 +337,7 @@ def _python_docstring(body: Node) -> str:
 
 def _leading_comments(node: Node) -> str:
     anchor = node
-    while anchor.parent is not None and (anchor.parent.type in WRAPPERS or (
-            _sole_spec(anchor))):
+    while anchor.parent is not None and (anchor.parent.type in WRAPPERS or _sole_spec(anchor)):
         anchor = anchor.parent
     row = anchor.start_point[0]
     comments: list[str] = []

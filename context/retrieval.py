@@ -158,8 +158,8 @@ def _inside_its_class(d) -> bool:
     if d.kind != "method" or not d.container or language == "python":
         return False
     if language == "go":
-        return not d.signature.startswith("func")
-    return d.container_kind in ("class", "interface", "trait", "enum", "record", "struct", "union")
+        return _go_interface_method(d, language)
+    return d.container_kind == "class" or d.container_kind in KEYWORD_CONTAINERS
 
 
 def imported_from(imports: list[str]) -> dict[str, str]:
@@ -244,6 +244,8 @@ DOC_COMMENT = {"javascript": ("/** ", " */"), "javascriptreact": ("/** ", " */")
                "typescriptreact": ("/** ", " */"), "java": ("/** ", " */"), "rust": ("/// ", ""),
                "lua": ("-- ", ""), "python": ("# ", "")}
 CONTAINER_OPEN = {"rust": "impl {} {{", "go": ""}  # Go methods name their receiver: no wrapper
+# containers a member is written inside and shown inside under their own keyword (`trait Shape {`)
+KEYWORD_CONTAINERS = ("interface", "trait", "enum", "record", "struct", "union")
 
 
 def format_definition(d, members: list | None = None) -> str:
@@ -275,7 +277,7 @@ def format_definition(d, members: list | None = None) -> str:
         return redact(f"const {d.container} = {{\n{_indented(text)},\n}};")
     if _go_interface_method(d, language):
         wrapper = "type {} interface {{"
-    elif d.container_kind in ("interface", "trait", "enum", "record", "struct", "union"):
+    elif d.container_kind in KEYWORD_CONTAINERS:
         wrapper = d.container_kind + " {} {{"
     else:
         wrapper = CONTAINER_OPEN.get(language, "class {} {{")

@@ -14,6 +14,7 @@ while a build runs. A path updated while a build runs keeps the update's result.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import Counter
@@ -213,6 +214,23 @@ class WorkspaceIndex:
             gone = [r for r in self._files if (r == rel or r.startswith(prefix)) and r not in self._open]
             for r in gone:
                 self._touched.add(r)
+                self._store(r, None)
+        return bool(gone)
+
+    def withdraw(self, root: Path) -> bool:
+        """A folder left the workspace: every file under it leaves the index (an open document's
+        buffer too), and nothing there comes back while this index serves: not through its watcher,
+        a rescan or a buffer. True when anything went."""
+        root = Path(os.path.realpath(root))
+        if root not in self.roots:
+            return False
+        prefix = self._prefix(root)
+        self.workspace.withdraw(root)
+        with self._lock:
+            gone = [r for r in self._files if r.startswith(prefix)]
+            for r in gone:
+                self._touched.add(r)
+                self._open.discard(r)
                 self._store(r, None)
         return bool(gone)
 

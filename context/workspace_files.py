@@ -45,16 +45,22 @@ class WorkspaceFiles:
         self.roots = [Path(os.path.realpath(r)) for r in roots]
         self._prefixes = [os.path.join(str(r), "") for r in self.roots]  # "/ws/" (and "/" for "/")
         self.max_file_bytes = max_file_bytes
+        self._withdrawn: set[Path] = set()  # roots that left the workspace (`withdraw`)
         self._ignores: dict[Path, GitIgnoreSpec | None] = {}
         self._lock = threading.Lock()
 
     def root_of(self, path: Path) -> Path | None:
-        """The root that lexically contains `path` (absolute), or None."""
+        """The root that lexically contains `path` (absolute), or None (also under a withdrawn root)."""
         text = str(path)
         for root, prefix in zip(self.roots, self._prefixes, strict=True):
-            if text.startswith(prefix) or text == prefix[:-1]:
+            if (text.startswith(prefix) or text == prefix[:-1]) and root not in self._withdrawn:
                 return root
         return None
+
+    def withdraw(self, root: Path) -> None:
+        """`root` left the workspace: from now on nothing under it is located, walked or read. It stays
+        in `roots`, so that the other roots' files keep their keys."""
+        self._withdrawn.add(Path(os.path.realpath(root)))
 
     def locate(self, path: Path | str) -> Path | None:
         """`path` made absolute and expressed under one of the roots (which are resolved, so a

@@ -56,8 +56,8 @@ class IndexHost:
         first files on). An index already complete (workspace folders or settings changed) keeps
         serving, and its watcher keeping it current, until its replacement is complete: a half-built
         index would miss definitions for the seconds a rebuild takes. Only the files of a folder
-        removed from the workspace leave it at once. A replacement still building is stopped by the
-        next one."""
+        removed from the workspace leave it at once, and its watcher no longer brings them back. A
+        replacement still building is stopped by the next one."""
         if not roots:
             self.stop()
             if on_current is not None:
@@ -66,7 +66,7 @@ class IndexHost:
         keep = self.index is not None and self.index.complete
         if keep:  # a folder removed from the workspace is gone from what retrieval reads at once
             for root in [r for r in self.index.roots if r not in roots]:
-                self.index.remove_path(root)
+                self.index.withdraw(root)
         self._retire(keep_current=keep)
         with self._lock:
             self._stop = stop = threading.Event()

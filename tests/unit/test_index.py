@@ -464,6 +464,22 @@ def test_several_roots(tmp_path):
     assert index.workspace.absolute("two/b.py") == (tmp_path / "two" / "b.py").resolve()
 
 
+def test_a_withdrawn_root_leaves_the_index_buffers_included_and_stays_out(tmp_path):
+    write(tmp_path, "one/a.py", "def in_one():\n    pass\n")
+    write(tmp_path, "two/b.py", "def in_two():\n    pass\n")
+    index = WorkspaceIndex([tmp_path / "one", tmp_path / "two"])
+    index.build()
+    assert index.update_text(tmp_path / "one" / "draft.py", "def drafted():\n    pass\n")
+    assert index.withdraw(tmp_path / "one") and sorted(index.files) == ["two/b.py"]  # keys of the rest unchanged
+    assert not index.lookup("in_one") and not index.lookup("drafted")
+    write(tmp_path, "one/c.py", "def later():\n    pass\n")
+    assert not index.update_path(tmp_path / "one" / "c.py") and not index.update_path(tmp_path / "one")
+    assert not index.update_text(tmp_path / "one" / "a.py", "def typed():\n    pass\n")
+    assert not index.withdraw(tmp_path / "one") and not index.withdraw(tmp_path / "elsewhere")
+    write(tmp_path, "two/d.py", "def in_two_later():\n    pass\n")
+    assert index.update_path(tmp_path / "two" / "d.py") and index.lookup("in_two_later")[0].path == "two/d.py"
+
+
 def test_root_given_through_a_symlink(tmp_path):
     write(tmp_path, "real/a.py")
     (tmp_path / "alias").symlink_to(tmp_path / "real", target_is_directory=True)

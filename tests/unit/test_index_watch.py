@@ -350,9 +350,18 @@ async def test_a_removed_folder_leaves_the_serving_index_at_once(tmp_path, monke
         host.start([b], max_file_bytes=1_000_000, report_progress=False)  # folder a removed
         assert host.index is first and sorted(first.files) == ["b/in_b.py"]  # still serving, without a
         assert first.lookup("in_b") and not first.lookup("in_a")
+        # its watcher, still running until the replacement takes over, brings nothing of a back
+        (a / "in_a.py").write_text(source("in_a") + source("more_a"))
+        (a / "new_a.py").write_text(source("new_a"))
+        (b / "new_b.py").write_text(source("new_b"))
+        wait_for(lambda: first.lookup("new_b"))
+        assert sorted(first.files) == ["b/in_b.py", "b/new_b.py"]
+        assert not first.update_text(a / "open_a.py", source("open_a"))  # nor an editor's buffer
+        first.update_path(a)  # nor a rescan
+        assert sorted(first.files) == ["b/in_b.py", "b/new_b.py"]
         release_all(release, started=1)
         assert await asyncio.to_thread(host.ready.wait, TIMEOUT_S)
-        assert host.index is not first and sorted(host.index.files) == ["in_b.py"]
+        assert host.index is not first and sorted(host.index.files) == ["in_b.py", "new_b.py"]
     finally:
         release_all(release)
         host.shutdown()

@@ -123,14 +123,22 @@ def call_lines(source: bytes, definitions: Iterable[Definition] = ()) -> tuple[s
 def _header_lines(lines: list[bytes], definitions: Iterable[Definition]) -> dict[int, set[bytes]]:
     """Line number -> the names defined there: for each definition, the first line from its start
     (annotations, decorators and template lines come first) where `name(` is part of its header (a
-    `class Foo:` has none; the `Foo()` below it is a call)."""
+    `class Foo:` has none; the `Foo()` below it is a call). The search stops at a line too long
+    for `call_lines` to keep: there is nothing to mark on it, and a minified file's one line holds
+    thousands of definitions (reading it whole for each took a minute for 600 KB)."""
     defined: dict[int, set[bytes]] = {}
+    too_long: dict[int, bool] = {}
     for d in definitions:
         if not d.name.isascii():
             continue
         name = d.name.encode("ascii")
         for number in range(d.line, min(d.line + HEADER_LINES, len(lines))):
             line = lines[number]
+            if len(line) > MAX_CALL_LINE:
+                if number not in too_long:
+                    too_long[number] = len(line.strip()) > MAX_CALL_LINE
+                if too_long[number]:
+                    break
             end = _name_call_end(line, name)
             if end >= 0:
                 if SPACE.sub(b"", line[:end]) in SPACE.sub(b"", d.signature.encode("utf-8")):

@@ -382,6 +382,21 @@ def test_a_definition_header_is_not_a_call_of_what_it_defines(language, source, 
     assert calls_in(text, name) == calls
 
 
+def test_a_minified_line_is_not_read_once_per_definition_on_it(monkeypatch):
+    # 600 KB of minified JavaScript: looking for each of its 12,000 definitions' headers on the one
+    # line, which `call_lines` never keeps, took a minute
+    from context import outline as outline_module
+
+    data = ";".join(f"function f{i}(a,b){{return g{i % 7}(a,b)}}" for i in range(2000)).encode() + b"\nrun(f1(2))\n"
+    definitions = outline_module.outline("javascript", data, "bundle.min.js").definitions
+    assert len(definitions) == 2000
+    searched: list[bytes] = []
+    real = outline_module._name_call_end
+    monkeypatch.setattr(outline_module, "_name_call_end", lambda line, name: searched.append(name) or real(line, name))
+    text, names = outline_module.call_lines(data, definitions)
+    assert searched == [] and text == "run(f1(2))" and set(names) == {"run", "f1"}
+
+
 def _calls_per_name(source: bytes) -> dict[str, list[str]]:
     """The reference `call_lines` is measured against: per name, its first two distinct call lines."""
     from context.outline import CALL, COMMON, MAX_CALL_LINE

@@ -90,16 +90,23 @@ class Prompt:
 
 
 def anchor_offset(doc_prefix: str, anchor: int | None, opts: PromptOptions) -> int:
-    """Where the prefix window starts: keep `anchor` while it fits, else jump to a line start."""
+    """Where the prefix window starts: keep `anchor` while it fits, else jump to a line start.
+
+    Where no line starts in the last `prefix_keep_chars` (a minified file, a long data line), the
+    window starts on a fixed grid of offsets instead, so that it stays put while the prefix grows: a
+    start right behind the cursor moved with every keystroke, and each prompt read its whole window
+    again (seconds), so no suggestion was ever shown there."""
     if anchor is not None and 0 <= anchor <= len(doc_prefix):
         at_line_start = anchor == 0 or doc_prefix[anchor - 1] == "\n"
         if at_line_start and len(doc_prefix) - anchor <= opts.prefix_chars:
             return anchor
     if len(doc_prefix) <= opts.prefix_chars:
         return 0
-    start = len(doc_prefix) - opts.prefix_keep_chars
-    nl = doc_prefix.find("\n", start)
-    return nl + 1 if 0 <= nl < len(doc_prefix) else start
+    nl = doc_prefix.find("\n", len(doc_prefix) - opts.prefix_keep_chars)
+    if nl >= 0:
+        return nl + 1
+    step = max(1, opts.prefix_chars - opts.prefix_keep_chars)
+    return -(-(len(doc_prefix) - opts.prefix_chars) // step) * step  # the first grid point that fits
 
 
 def cut_suffix(doc_suffix: str, opts: PromptOptions) -> str:

@@ -35,6 +35,21 @@ def test_anchor_is_stable_while_typing():
     assert prompt.anchor_offset(typed, anchor, opts) != anchor  # outgrew: jumps forward once
 
 
+def test_a_window_without_line_starts_stays_put_while_typing():
+    # a minified file: one line; a start right behind the cursor moved with every keystroke, and the
+    # engine read the whole window again each time
+    opts = prompt.PromptOptions(prefix_chars=100, prefix_keep_chars=60)
+    typed = "x" * 270 + "\n" + "function f(a){return a};" * 20
+    anchor, starts = None, []
+    for ch in "var y=f(1);" * 10:
+        typed += ch
+        anchor = prompt.anchor_offset(typed, anchor, opts)
+        assert 60 <= len(typed) - anchor <= 100  # what the window holds stays within its budget
+        starts.append(anchor)
+    assert len(set(starts)) == 4  # the first start, then a jump each 40 keystrokes (not one each)
+    assert prompt.anchor_offset(typed, None, opts) == anchor  # the same start without the last one
+
+
 def test_cut_suffix_bounds_lines_and_chars():
     opts = prompt.PromptOptions(suffix_lines=2, suffix_chars=1000)
     assert prompt.cut_suffix("a\nb\nc\nd\n", opts) == "a\nb\nc"

@@ -9,6 +9,7 @@ from lsprotocol import types
 
 from context.syntax import SyntaxDocument
 
+from ..positions import line_starts
 from ..server import TacitServer
 
 log = logging.getLogger(__name__)
@@ -17,9 +18,7 @@ log = logging.getLogger(__name__)
 def _offsets(ls: TacitServer, doc: SyntaxDocument, rng: types.Range) -> tuple[int, int]:
     lines = doc.text.splitlines(keepends=True)
     server = ls.workspace.position_codec.range_from_client_units(lines, rng)
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line))
+    starts = line_starts(lines)
 
     def offset(line: int, character: int) -> int:
         if line >= len(lines):

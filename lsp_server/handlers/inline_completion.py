@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import time
 from urllib.parse import unquote
 
@@ -12,6 +13,7 @@ from pygls.workspace import PositionCodec
 
 from ..engine_host import describe
 from ..pipeline.request import CompletionRequest, Suggestion
+from ..positions import line_starts
 from ..server import TacitServer
 
 ACCEPT_COMMAND = "tacit.accept"
@@ -30,7 +32,7 @@ def to_request(ls: TacitServer, params: types.InlineCompletionParams, received: 
     server_pos = doc.position_codec.position_from_client_units(lines, pos) if pos.line < len(lines) else pos
     line_text = lines[pos.line] if pos.line < len(lines) else ""
     character = min(server_pos.character, len(line_text.rstrip("\r\n")))
-    offset = sum(len(line) for line in lines[: pos.line]) + character
+    offset = sum(map(len, lines[: pos.line])) + character
     invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
     source = doc.source
     syntax_doc = ls.syntax_docs.get(unquote(uri))
@@ -51,16 +53,14 @@ def client_position(text: str, offset: int, codec: PositionCodec) -> types.Posit
     the next (absent) line, which puts ghost text after the end of the document."""
     offset = max(0, min(offset, len(text)))
     lines = text.splitlines(True)  # the same line breaks pygls uses when it reads client positions
-    line_start = 0
-    for number, line_text in enumerate(lines):
-        line_end = line_start + len(line_text)
-        if offset < line_end or (offset == line_end and number == len(lines) - 1
-                                 and line_text == line_text.splitlines()[0]):  # no final break
-            in_line = codec.position_to_client_units(
-                [line_text], types.Position(line=0, character=offset - line_start))
-            return types.Position(line=number, character=in_line.character)
-        line_start = line_end
-    return types.Position(line=len(lines), character=0)  # after a final line break
+    starts = line_starts(lines)
+    number = bisect.bisect_right(starts, offset) - 1  # the line `offset` is in, or the text's end
+    if number == len(lines) and lines and lines[-1] == lines[-1].splitlines()[0]:  # no final break
+        number -= 1
+    if number == len(lines):
+        return types.Position(line=len(lines), character=0)  # after a final line break
+    in_line = codec.position_to_client_units([lines[number]], types.Position(line=0, character=offset - starts[number]))
+    return types.Position(line=number, character=in_line.character)
 
 
 def to_lsp(ls: TacitServer, req: CompletionRequest, s: Suggestion) -> types.InlineCompletionList:

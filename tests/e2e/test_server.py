@@ -243,6 +243,35 @@ async def test_utf8_position_encoding(model_path, tmp_path):
         await client.close()
 
 
+async def test_typing_at_the_end_of_a_minified_line_reuses_the_prompt(model_path, tmp_path):
+    # One line, so no line start to anchor the prefix window at: its start moved with each keystroke,
+    # every prompt was read again from its beginning, and (with pygls walking the line a character
+    # at a time to read each position) no suggestion was ever shown there.
+    log = tmp_path / "requests.jsonl"
+    client = await lsp_client.start({"logFile": str(log), "completion": {"prefixChars": 1500}}, root=DEMO,
+                                    env={"TACIT_CONFIG": str(tmp_path), "TACIT_DATA": str(tmp_path)})
+    client.log_path = log  # type: ignore[attr-defined]
+    try:
+        assert await client.wait_state(timeout=120) == "ready", client.statuses
+        text = ";".join(f"function f{i}(a,b){{var c=a+b*{i};return g{i % 50}(c,a)}}" for i in range(4000)) + ";"
+        uri = (DEMO / "scratch_bundle.min.js").as_uri()
+        client.open(uri, text)
+        col = len(text)
+        assert await client.inline(uri, 0, col, invoked=True) is not None
+        first = (await wait_generations(client, 1))[0]
+        for ch in "var zz=":  # not what the model wrote: the next request starts a generation
+            client.insert(uri, 0, col, ch)
+            col += 1
+        assert await client.inline(uri, 0, col, invoked=True) is not None
+        gens = await wait_generations(client, 2)
+        assert len(gens) >= 2, gens
+        second = gens[-1]
+        assert second["prompt_tokens"] > 300 and first["prompt_tokens"] > 300
+        assert second["reused_tokens"] >= second["prompt_tokens"] - 20, second  # only the typed end is read
+    finally:
+        await client.close()
+
+
 def test_log_records_are_json(tmp_path):
     path = tmp_path / "x.jsonl"
     path.write_text(json.dumps({"event": "request"}) + "\n")

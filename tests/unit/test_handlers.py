@@ -142,6 +142,28 @@ def test_a_function_written_in_another_tab_is_retrieved_before_it_is_saved(tmp_p
     assert ls.index_host.index.lookup("helper") == [] and ls.index_host.index.lookup("old")
 
 
+def test_a_buffer_too_large_to_parse_on_each_request_leaves_the_index_to_its_file(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from lsp_server import server as server_module
+
+    monkeypatch.setattr(server_module, "MAX_BUFFER_CHARS", 60)
+    (tmp_path / "util.py").write_text("def old():\n    pass\n")
+    (tmp_path / "main.py").write_text("x = 1\n")
+    ls = indexed_server(tmp_path)
+    util, main = (tmp_path / "util.py").as_uri(), (tmp_path / "main.py").as_uri()
+    open_document(ls, util, "def old():\n    pass\n")
+    open_document(ls, main, "x = 1\n")
+    change_document(ls, util, 2, (2, 0), (2, 0), "def small():\n    pass\n")  # 42 characters: indexed
+    ls.context_sources(SimpleNamespace(uri=main, tree=None))
+    assert ls.index_host.index.lookup("small") and ls.index_host.index.stats()["from_buffers"] == 1
+    change_document(ls, util, 3, (4, 0), (4, 0), "def large():\n    pass\n")  # 64: the file on disk again
+    ls.context_sources(SimpleNamespace(uri=main, tree=None))
+    index = ls.index_host.index
+    assert not index.lookup("large") and not index.lookup("small") and index.lookup("old")
+    assert index.stats()["from_buffers"] == 0
+
+
 @pytest.mark.parametrize("disk", ["def old():\n    return 1\n", "def old():\n    pass\n", None])
 def test_a_buffer_restored_unsaved_is_indexed_as_if_edited(tmp_path, disk):
     """An editor reopening unsaved work (VS Code's hot exit) sends it in didOpen, with no didChange:

@@ -196,7 +196,7 @@ class TacitServer(LanguageServer):
         for key, doc in list(self.syntax_docs.items())[-10:]:
             if key != current and len(doc.text) <= MAX_BUFFER_CHARS:
                 docs[self.relative_path(key)] = doc.text
-        return Sources(index=self.index_host.index, documents=docs, edits=self.edits, tree=req.tree,
+        return Sources(index=self.index_host.index, documents=docs, edits=self.edits, tree=req.syntax_tree(),
                        repo_name=self.roots[0].name if self.roots else "")
 
     def index_edited_documents(self, current: str) -> None:

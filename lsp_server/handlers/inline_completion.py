@@ -36,14 +36,15 @@ def to_request(ls: TacitServer, params: types.InlineCompletionParams, received: 
     invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
     source = doc.source
     syntax_doc = ls.syntax_docs.get(unquote(uri))
-    tree = None
-    if syntax_doc is not None:
-        if syntax_doc.text != source:  # out of step: never trust a stale tree
-            syntax_doc.replace_all(source)
-        tree = syntax_doc.tree
+    if syntax_doc is not None and syntax_doc.text != source:  # out of step: never trust a stale tree
+        syntax_doc.replace_all(source)
+
+    def parse():  # later, when a prompt is built: the document may have changed meanwhile
+        return syntax_doc.tree if syntax_doc is not None and syntax_doc.text == source else None
+
     return CompletionRequest(uri=uri, language_id=doc.language_id or "", text=source, offset=offset,
                              line=pos.line, character=character, version=doc.version or 0,
-                             invoked=invoked, received=received, tree=tree, path=ls.relative_path(uri))
+                             invoked=invoked, received=received, parse=parse, path=ls.relative_path(uri))
 
 
 def client_position(text: str, offset: int, codec: PositionCodec) -> types.Position:

@@ -15,11 +15,12 @@ CLOSERS = {v: k for k, v in OPENERS.items()}
 
 
 def stop_strings(pieces: Iterable[str], stops: list[str]) -> Iterator[str]:
-    """Cut the stream before the first stop string, even one split across pieces."""
+    """Cut the stream before the first stop string, even one split across pieces. Only an end that
+    may still become a stop string is held back: holding back as many characters as the longest
+    stop has kept a finished line (`foo()\n`) waiting for 13 more characters, 3 to 4 tokens."""
     if not stops:
         yield from pieces
         return
-    hold = max(len(s) for s in stops) - 1
     buf = ""
     for piece in pieces:
         buf += piece
@@ -28,6 +29,7 @@ def stop_strings(pieces: Iterable[str], stops: list[str]) -> Iterator[str]:
             if cut:
                 yield buf[:cut]
             return
+        hold = _stop_begins(buf, stops)
         if len(buf) > hold:
             emit, buf = buf[: len(buf) - hold], buf[len(buf) - hold:]
             yield emit
@@ -35,14 +37,30 @@ def stop_strings(pieces: Iterable[str], stops: list[str]) -> Iterator[str]:
         yield buf
 
 
-def lines(pieces: Iterable[str]) -> Iterator[str]:
-    """Regroup pieces into lines, each ending in '\\n' except possibly the last."""
+def _stop_begins(text: str, stops: list[str]) -> int:
+    """How many characters at the end of `text` are the beginning of a stop string (0: none)."""
+    for k in range(min(len(text), max(len(s) for s in stops) - 1), 0, -1):
+        tail = text[-k:]
+        if any(s.startswith(tail) for s in stops):
+            return k
+    return 0
+
+
+def lines(pieces: Iterable[str], statements_after: int = 0) -> Iterator[str]:
+    """Regroup pieces into lines, each ending in '\\n' except possibly the last. With
+    `statements_after`, a line that has reached that many characters is also cut after its last
+    `;` or `}` so far (minified code: the model's line would not end before it stops)."""
     buf = ""
     for piece in pieces:
         buf += piece
         while (nl := buf.find("\n")) >= 0:
             yield buf[: nl + 1]
             buf = buf[nl + 1:]
+        if statements_after and len(buf) >= statements_after:
+            cut = max(buf.rfind(";"), buf.rfind("}"))
+            if cut >= 0:
+                yield buf[: cut + 1]
+                buf = buf[cut + 1:]
     if buf:
         yield buf
 

@@ -20,6 +20,20 @@ def test_stop_strings(pieces, stops, expected):
     assert run(filters.stop_strings(pieces, stops)) == expected
 
 
+def test_stop_strings_hold_back_only_what_may_become_a_stop():
+    # a finished line waited for as many more characters as the longest stop string has
+    seen: list[str] = []
+
+    def model():
+        for piece in ["foo()", "\n", "  x <", "|end", "ofte", "xt|>", "never"]:
+            seen.append(piece)
+            yield piece
+
+    out = filters.stop_strings(model(), ["<|endoftext|>", "<|file_sep|>"])
+    assert next(out) == "foo()" and next(out) == "\n" and seen == ["foo()", "\n"]  # at once
+    assert next(out) == "  x " and list(out) == [] and "never" not in seen  # `<` held, then the stop
+
+
 def test_lines_regroups_pieces():
     assert list(filters.lines(["a\nb", "c\n", "d"])) == ["a\n", "bc\n", "d"]
 
@@ -84,3 +98,9 @@ def test_stop_at_prefix_header_cuts_a_copy_of_the_function_above():
     assert list(filters.stop_at_prefix_header(out, prefix)) == out[:4]
     fresh = ["    return result\n", "\n", "def other(x):\n"]
     assert list(filters.stop_at_prefix_header(fresh, prefix)) == fresh
+
+
+def test_a_long_line_is_cut_into_statements_when_asked():
+    pieces = ["var a=1;va", "r b=2;", "f(a,b)", "}", "\nnext"]
+    assert list(filters.lines(iter(pieces))) == ["var a=1;var b=2;f(a,b)}\n", "next"]
+    assert list(filters.lines(iter(pieces), 12)) == ["var a=1;var b=2;", "f(a,b)}\n", "next"]  # cut at 12 and more

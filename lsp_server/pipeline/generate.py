@@ -46,6 +46,7 @@ class Generation:
         self.first_line_tokens: int | None = None  # model tokens consumed when the first line was ready
         self.full_ms: float | None = None
         self.served_partial = False
+        self.statements = False  # a long line: its statements are shown as they come (line mode)
         self.waiters = 0
         self.sources: list[str] = []
         self.on_done: list[Callable[[Generation], None]] = []
@@ -69,15 +70,18 @@ class Generation:
         """What to show after `typed`: (text, complete), or None while nothing useful is ready.
 
         Line mode shows the rest of the current line (the lines after it stay cached for
-        typing through); block mode shows every complete line so far, then the whole block.
+        typing through), or on a long line its statements so far; block mode shows every complete
+        line so far, then the whole block.
         """
         rest = self.remaining(typed)
         if rest is None:
             return None
-        if self.mode == "line":
+        if self.mode == "line" or self.statements:  # a long line's statements: block mode has no lines
             if "\n" in rest:
                 return rest[: rest.index("\n")], True
-            return (rest, True) if self.done else None
+            if self.done:
+                return rest, True
+            return (rest, False) if self.statements and rest.strip() else None
         if self.done:
             return rest, True
         complete = rest[: rest.rfind("\n") + 1]

@@ -35,6 +35,15 @@ DIVERGED = object()  # the user typed something the generation did not predict
 CANCEL_GRACE_S = 0.05
 
 
+# A line longer than this is minified or generated code, and the model's line would not end before
+# it stops (the first answer waited for the end of a line: 3 s on 2 cores). There a suggestion is
+# shown statement by statement as the model writes it (each cut after `;` or `}` once it holds
+# STATEMENT_CHARS characters), and is at most LONG_LINE_TOKENS tokens long.
+LONG_LINE_CHARS = 1000
+LONG_LINE_TOKENS = 24
+STATEMENT_CHARS = 12
+
+
 @dataclass
 class CompletionSettings:
     """The subset of options the pipeline reads."""
@@ -71,7 +80,7 @@ class Completer:
         self.on_state = on_state
         self.engine_failed = False
         self.recent: dict[str, list[Generation]] = {}
-        self.sources = sources or (lambda req: assemble.Sources(tree=req.tree))
+        self.sources = sources or (lambda req: assemble.Sources(tree=req.syntax_tree()))
         self.blocks: dict[str, assemble.Block] = {}
         self.prompt_opts: dict[str, prompts.PromptOptions] = {}  # per-document windows shrunk to fit
         self.last_prompt: dict[str, tuple[str, prompts.Prompt]] = {}  # uri -> (suggestion id, prompt)
@@ -110,13 +119,15 @@ class Completer:
         build_ms = (time.perf_counter() - t_prompt) * 1000
 
         gen = Generation(f"tacit-{uuid.uuid4().hex[:12]}", req.uri, req.prefix, req.suffix, cursor.mode)
+        gen.statements = len(req.line_text) > LONG_LINE_CHARS
         gen.sources = prompt.sources
         gen.left_out = prompt.indent
         self.last_prompt[req.uri] = (gen.id, prompt)
         gen.on_done.append(self._finished)
-        options = GenOptions(
-            max_tokens=s.max_tokens, stop=list(self.template.stops), head_chars=prompt.head_chars, heal=prompt.heal)
-        chain = partial(self._filters, cursor=cursor, req=req, template=self.template, left_out=prompt.indent)
+        options = GenOptions(max_tokens=min(s.max_tokens, LONG_LINE_TOKENS) if gen.statements else s.max_tokens,
+                             stop=list(self.template.stops), head_chars=prompt.head_chars, heal=prompt.heal)
+        chain = partial(self._filters, cursor=cursor, req=req, template=self.template, left_out=prompt.indent,
+                        statements_after=STATEMENT_CHARS if gen.statements else 0)
         self._remember(gen)
         self._state("generating", "")
         self.generator.start(gen, prompt.text, options, chain)
@@ -174,7 +185,7 @@ class Completer:
         return None
 
     def _cursor_context(self, req: CompletionRequest) -> syntax.CursorContext:
-        tree = req.tree
+        tree = req.syntax_tree()
         if tree is None and req.language_id in syntax.GRAMMARS:
             tree = syntax.parse(req.language_id, req.text)
         line_text = req.line_text
@@ -182,12 +193,13 @@ class Completer:
         return syntax.classify(req.language_id, tree, line_text, req.character, req.line, col_bytes)
 
     def _filters(self, pieces, *, cursor: syntax.CursorContext, req: CompletionRequest,
-                 template: prompts.Template, left_out: str):
+                 template: prompts.Template, left_out: str, statements_after: int = 0):
         """The output filter chain. Line mode still generates the following lines of the block:
         only the first is shown, the rest is kept for typing through. `left_out`: the indentation
-        character the prompt left for the model to write (`Prompt.indent`)."""
+        character the prompt left for the model to write (`Prompt.indent`). `statements_after`: a
+        long line's statements are lines too (`filters.lines`)."""
         s = self.settings
-        stream = filters.lines(filters.stop_strings(pieces, list(template.stops)))
+        stream = filters.lines(filters.stop_strings(pieces, list(template.stops)), statements_after)
         stream = indentation.strip(stream, left_out)
         stream = filters.block_end(stream, cursor.base_indent, req.language_id in syntax.INDENT_LANGUAGES)
         stream = filters.max_lines(stream, s.max_lines)

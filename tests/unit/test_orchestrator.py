@@ -299,3 +299,24 @@ async def test_a_new_prompt_is_counted_in_the_two_parts_the_engine_reads_and_eac
     assert len(calls) == 3
     llama.tokenize(tail)
     assert len(calls) == 4
+
+
+async def test_on_a_minified_line_statements_are_shown_as_they_come_and_the_suggestion_is_short():
+    # the first answer waited for the end of its line, which in minified code never comes
+    code = "a+b;var e=d*2;var f=e-1;var g=f+d;" * 4
+    tokens = [code[i:i + 3] for i in range(0, len(code), 3)]  # as a model writes: a few characters a token
+    engine, c, updated = make([["x\n"], tokens], delay=0.02)
+    await c.complete(req("x = <CURSOR>\n"))
+    line = ";".join(f"function f{i}(a,b){{return a*b+{i}}}" for i in range(60))
+    at = req(line + ";function h(a,b){var d=<CURSOR>", language="javascript")
+    first = await c.complete(at)
+    final_text = "".join(tokens[:24])  # at most 24 tokens here, not 96
+    assert first is not None and not first.complete and first.text.endswith(";")
+    assert final_text.startswith(first.text) and len(first.text) < len(final_text)
+    await asyncio.wait_for(c.recent[at.uri][-1].wait_done(), 5)
+    assert [o.max_tokens for o in engine.options] == [96, 24] and updated  # the client is told more is ready
+    final = await c.complete(at)
+    assert final.text == final_text and final.complete and final.id == first.id
+    engine.push(tokens)
+    after_brace = await c.complete(req(line + ";function h(a,b){<CURSOR>", language="javascript", uri="file:///w/b.js"))
+    assert after_brace is not None and not after_brace.complete  # block mode: statement by statement too

@@ -214,9 +214,11 @@ class TacitServer(LanguageServer):
         for key in [k for k in self.unindexed_edits if k != current][:BUFFERS_PER_REQUEST]:
             self.unindexed_edits.discard(key)
             doc, path = self.syntax_docs.get(key), _file_path(key)
-            if doc is not None and path is not None and len(doc.text) <= MAX_BUFFER_CHARS:
+            if doc is None or path is None:
+                continue
+            if len(doc.text) <= MAX_BUFFER_CHARS:
                 index.update_text(path, doc.text)
-            elif doc is not None and path is not None:
+            else:
                 index.release_text(path)
 
     def set_roots(self, roots: list[Path]) -> None:

@@ -11,6 +11,8 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.workspace import PositionCodec
 
+from context import syntax
+
 from ..engine_host import describe
 from ..pipeline.request import CompletionRequest, Suggestion
 from ..positions import line_starts
@@ -40,7 +42,9 @@ def to_request(ls: TacitServer, params: types.InlineCompletionParams, received: 
         syntax_doc.replace_all(source)
 
     def parse():  # later, when a prompt is built: the document may have changed meanwhile
-        return syntax_doc.tree if syntax_doc is not None and syntax_doc.text == source else None
+        if syntax_doc is None:
+            return None
+        return syntax_doc.tree if syntax_doc.text == source else syntax.parse(syntax_doc.language_id, source)
 
     return CompletionRequest(uri=uri, language_id=doc.language_id or "", text=source, offset=offset,
                              line=pos.line, character=character, version=doc.version or 0,

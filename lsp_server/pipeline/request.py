@@ -22,8 +22,9 @@ class CompletionRequest:
     received: float = 0.0  # perf_counter() when the request arrived
     tree: Any = None  # the document's up-to-date tree-sitter tree, when the server keeps one
     path: str = ""  # workspace-relative path, for the prompt and retrieval
-    # Or how to get that tree (None: it is not `text`'s), asked only when a prompt is built: a
-    # keystroke served from a running generation needs no parse (55 ms for a 600 KB minified line).
+    # Or how to get that tree (of `text`, even when the document has changed since), asked only when a
+    # prompt is built: a keystroke served from a running generation needs no parse (55 ms for a
+    # 600 KB minified line).
     parse: Callable[[], Any] | None = None
 
     def syntax_tree(self) -> Any:

@@ -64,7 +64,8 @@ def test_a_request_parses_its_document_only_when_a_prompt_needs_it_and_never_a_n
     assert str(req.syntax_tree().root_node).startswith("(module") and not doc._dirty
     later = to_request(ls, params(1, 7), 0.0)
     doc.apply(0, 0, "x = 1\n")  # the document changed before this request built its prompt
-    assert later.syntax_tree() is None  # the orchestrator parses the request's own text instead
+    tree = later.syntax_tree()  # the request's own text, parsed: not the newer one
+    assert tree is not None and tree.root_node.text.decode() == later.text and doc._dirty
 
 
 def test_character_past_the_line_end_is_clamped():

@@ -9,16 +9,15 @@ from lsprotocol import types
 
 from context.syntax import SyntaxDocument
 
-from ..positions import line_starts
+from ..positions import lines_of
 from ..server import TacitServer
 
 log = logging.getLogger(__name__)
 
 
 def _offsets(ls: TacitServer, doc: SyntaxDocument, rng: types.Range) -> tuple[int, int]:
-    lines = doc.text.splitlines(keepends=True)
+    lines, starts = lines_of(doc.text)
     server = ls.workspace.position_codec.range_from_client_units(lines, rng)
-    starts = line_starts(lines)
 
     def offset(line: int, character: int) -> int:
         if line >= len(lines):

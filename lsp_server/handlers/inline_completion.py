@@ -15,7 +15,7 @@ from context import syntax
 
 from ..engine_host import describe
 from ..pipeline.request import CompletionRequest, Suggestion
-from ..positions import line_starts
+from ..positions import lines_of
 from ..server import TacitServer
 
 ACCEPT_COMMAND = "tacit.accept"
@@ -28,18 +28,21 @@ def to_request(ls: TacitServer, params: types.InlineCompletionParams, received: 
     if doc is None:
         raise JsonRpcInvalidParams(f"document not open: {uri}")
     pos = params.position
-    lines = doc.lines
+    source = doc.source
+    lines, starts = lines_of(source)
     if pos.line < 0 or pos.character < 0 or pos.line > len(lines):
         raise JsonRpcInvalidParams(f"position {pos.line}:{pos.character} is outside the document")
     server_pos = doc.position_codec.position_from_client_units(lines, pos) if pos.line < len(lines) else pos
     line_text = lines[pos.line] if pos.line < len(lines) else ""
     character = min(server_pos.character, len(line_text.rstrip("\r\n")))
-    offset = sum(map(len, lines[: pos.line])) + character
+    offset = starts[pos.line] + character
     invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
-    source = doc.source
     syntax_doc = ls.syntax_docs.get(unquote(uri))
-    if syntax_doc is not None and syntax_doc.text != source:  # out of step: never trust a stale tree
-        syntax_doc.replace_all(source)
+    if syntax_doc is not None and syntax_doc.text is not source:
+        if syntax_doc.text == source:  # one string for both: its lines are split once (lines_of)
+            syntax_doc.text = source
+        else:  # out of step: never trust a stale tree
+            syntax_doc.replace_all(source)
 
     def parse():  # later, when a prompt is built: the document may have changed meanwhile
         if syntax_doc is None:
@@ -57,8 +60,7 @@ def client_position(text: str, offset: int, codec: PositionCodec) -> types.Posit
     pygls' `client_position_at_offset` maps the end of a last line with no newline to the start of
     the next (absent) line, which puts ghost text after the end of the document."""
     offset = max(0, min(offset, len(text)))
-    lines = text.splitlines(True)  # the same line breaks pygls uses when it reads client positions
-    starts = line_starts(lines)
+    lines, starts = lines_of(text)  # the same line breaks pygls uses when it reads client positions
     number = bisect.bisect_right(starts, offset) - 1  # the line `offset` is in, or the text's end
     if number == len(lines) and lines and lines[-1] == lines[-1].splitlines()[0]:  # no final break
         number -= 1

@@ -11,9 +11,9 @@ import time
 import psutil
 from lsprotocol import types
 
+from .. import positions
 from ..index_host import workspace_roots
 from ..options import parse_options
-from ..positions import FastPositionCodec
 from ..server import TacitServer
 
 
@@ -66,8 +66,9 @@ def register(server: TacitServer) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(ls: TacitServer, params: types.InitializeParams) -> None:
         # pygls made the workspace with its own codec, which every document it opens shares; ours gives
-        # the same positions without walking a line a character at a time (a minified line: 200 ms)
-        ls.workspace._position_codec = FastPositionCodec(ls.workspace.position_encoding)
+        # the same positions without walking a line a character at a time (a minified line: 200 ms), and
+        # our documents apply a change without rewriting the text a line at a time
+        positions.install(ls.workspace)
         apply_options(ls, params.initialization_options)
         ls.set_roots(workspace_roots([f.uri for f in params.workspace_folders or []], params.root_uri))
         ls.open_store()

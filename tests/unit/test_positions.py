@@ -58,3 +58,69 @@ def test_an_offset_and_its_client_position_map_back_and_forth(text, encoding, of
     position = client_position(text, offset, codec)
     back = codec.position_from_client_units(lines, position) if position.line < len(lines) else position
     assert line_starts(lines)[position.line] + back.character == offset
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts, st.sampled_from(ENCODINGS), st.lists(st.tuples(st.integers(0, 14), st.integers(0, 50),
+                                                            st.integers(0, 14), st.integers(0, 50),
+                                                            st.sampled_from(["", "x", "é\n", "😋", "\r\n", "a\nb"])),
+                                                  min_size=1, max_size=6))
+def test_a_document_changes_as_pygls_changes_it(text, encoding, changes):
+    # every range a client may send, out of range, reversed and past a line's end included
+    from pygls.workspace import TextDocument
+
+    from lsp_server.positions import FastTextDocument
+
+    slow = TextDocument("file:///a.py", text, position_codec=PositionCodec(encoding))
+    fast = FastTextDocument("file:///a.py", text, position_codec=FastPositionCodec(encoding))
+    for line, character, end_line, end_character, new in changes:
+        rng = types.Range(types.Position(line=line, character=character),
+                          types.Position(line=end_line, character=end_character))
+        slow.apply_change(types.TextDocumentContentChangePartial(range=rng, text=new))
+        fast.apply_change(types.TextDocumentContentChangePartial(range=copy.deepcopy(rng), text=new))
+        assert fast.source == slow.source
+        assert fast.lines == slow.lines
+
+
+def test_a_change_does_not_split_or_rewrite_the_text_line_by_line(monkeypatch):
+    import io
+
+    from lsp_server.positions import FastTextDocument
+
+    text = "def f(a):\n    return a\n" * 40_000
+    doc = FastTextDocument("file:///big.py", text, position_codec=FastPositionCodec(types.PositionEncodingKind.Utf16))
+    assert len(doc.lines) == 80_000  # split once, when the text is new
+    monkeypatch.setattr(io, "StringIO", lambda *a: pytest.fail("rewritten line by line"))
+    rng = types.Range(types.Position(line=50_001, character=4), types.Position(line=50_001, character=10))
+    doc.apply_change(types.TextDocumentContentChangePartial(range=rng, text="yield"))
+    assert doc.lines[50_001] == "    yield a\n" and len(doc.source) == len(text) - 1
+    assert doc.lines is doc.lines  # the new text split once however often it is asked for
+
+
+def test_lines_of_one_text_are_split_once_and_of_another_anew():
+    from lsp_server.positions import LINES_KEPT, lines_of
+
+    text = "a\nbc\r\nd"
+    first = lines_of(text)
+    assert first.lines == tuple(text.splitlines(True)) and first.starts == [0, 2, 6, 7]
+    assert lines_of(text) is first
+    equal = "".join(["a\nbc", "\r\nd"])  # the same characters, another string
+    assert lines_of(equal) == first and lines_of(equal) is not first
+    for i in range(LINES_KEPT + 1):
+        lines_of(f"other {i}\n")
+    assert lines_of(text) is not first and lines_of(text) == first  # forgotten, split again
+
+
+def test_the_server_workspace_opens_fast_documents():
+    from pygls.workspace import Workspace
+
+    from lsp_server.positions import FastTextDocument, install
+
+    workspace = Workspace(None, position_encoding=types.PositionEncodingKind.Utf8)
+    install(workspace)
+    workspace.put_text_document(types.TextDocumentItem(uri="file:///a.py", language_id="python", version=1,
+                                                       text="x = 'é'\n"))
+    doc = workspace.get_text_document("file:///a.py")
+    assert isinstance(doc, FastTextDocument) and isinstance(doc.position_codec, FastPositionCodec)
+    assert doc.position_codec is workspace.position_codec
+    assert doc.position_codec.position_from_client_units(doc.lines, types.Position(line=0, character=7)).character == 6

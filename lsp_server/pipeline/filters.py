@@ -80,7 +80,10 @@ def _indent(line: str) -> int:
 
 
 def block_end(lines_in: Iterable[str], base_indent: int, indent_language: bool) -> Iterator[str]:
-    """Stop at the end of the current block: a dedent below `base_indent`, or an unmatched closer."""
+    """Stop at the end of the current block: a dedent below `base_indent`, or an unmatched closer.
+
+    A line that closes the block after a statement of its own (`return d; }`, and every statement of
+    minified code) keeps that statement, cut before the closer."""
     depth = 0
     for n, line in enumerate(lines_in):
         body = line.strip()
@@ -88,22 +91,29 @@ def block_end(lines_in: Iterable[str], base_indent: int, indent_language: bool) 
             if n > 0 and body and _indent(line) < base_indent:
                 return
         else:
-            if n > 0 and body and depth + _net_brackets(line, stop_at_negative=True) < 0:
+            closer = _unmatched_closer(line, depth) if n > 0 and body else None
+            if closer is not None:
+                if line[:closer].strip():
+                    yield line[:closer].rstrip()
                 return
             depth += _net_brackets(line)
         yield line
 
 
-def _net_brackets(line: str, stop_at_negative: bool = False) -> int:
-    net = 0
-    for ch in line:
+def _unmatched_closer(line: str, depth: int) -> int | None:
+    """Where `line` closes a bracket it did not open, `depth` brackets deep; None if it does not."""
+    for i, ch in enumerate(line):
         if ch in OPENERS:
-            net += 1
+            depth += 1
         elif ch in CLOSERS:
-            net -= 1
-            if stop_at_negative and net < 0:
-                return net
-    return net
+            depth -= 1
+            if depth < 0:
+                return i
+    return None
+
+
+def _net_brackets(line: str) -> int:
+    return sum(ch in OPENERS for ch in line) - sum(ch in CLOSERS for ch in line)
 
 
 def max_lines(lines_in: Iterable[str], limit: int) -> Iterator[str]:

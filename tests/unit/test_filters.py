@@ -54,6 +54,10 @@ def test_first_line(lines, expected):
     # braces: an unmatched closer ends the block
     (["a();\n", "if (x) {\n", "  b();\n", "}\n", "}\n", "more();\n"], 2, False,
      ["a();\n", "if (x) {\n", "  b();\n", "}\n"]),
+    # a statement before the block's closer on its line is kept, cut before the closer
+    (["a();\n", "  return d; }\n", "more();\n"], 2, False, ["a();\n", "  return d;"]),
+    (["var c=a+b;", "if(c){c++}", "return d}", "function g(){"], 0, False, ["var c=a+b;", "if(c){c++}", "return d"]),
+    (["a();\n", "} else {\n"], 2, False, ["a();\n"]),
 ])
 def test_block_end(lines, base, indent_lang, expected):
     assert list(filters.block_end(lines, base, indent_lang)) == expected

@@ -3,7 +3,9 @@
 Generates, seeded, a minified JavaScript bundle (one line, about 600 KB) and a large Python module
 (about 900 KB of short lines), each with a session that re-types its last statement at 120 ms a key,
 replays both with `bench/latency.py` (the real server and model; no raw-engine twin), and times
-indexing each file (`WorkspaceIndex.update_path`, the watcher's path) and its first parse.
+indexing each file (`WorkspaceIndex.update_path`, the watcher's path) and its first parse. Also
+times building the context of a small file right after a key typed in the bundle (the recent
+edit then goes into that prompt's candidates), with the model's own tokenizer.
 
     python bench/long_lines.py [--model NAME|FILE] [--seed 1]
 
@@ -25,8 +27,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from context import assemble  # noqa: E402
+from context import prompt as prompts  # noqa: E402
+from context.edits import RecentEdits  # noqa: E402
 from context.index import WorkspaceIndex  # noqa: E402
 from context.syntax import SyntaxDocument  # noqa: E402
+from lsp_server.models import resolve_model  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 KEY_MS = 120.0
@@ -79,6 +85,30 @@ def index_times(path: Path, language: str) -> dict:
             "index_s": round(indexed, 3), "first_parse_s": round(parsed, 3)}
 
 
+def context_after_bundle_edit(bundle: str, model: str | None, builds: int = 5) -> dict:
+    """Context build time (ms) of a small file's prompt, right after a key typed in the bundle."""
+    from llama_cpp import Llama
+
+    llm = Llama(str(resolve_model(model)), vocab_only=True, verbose=False)
+
+    def count(text: str) -> int:
+        return len(llm.tokenize(text.encode("utf-8", "replace"), add_bos=False, special=True))
+
+    edits = RecentEdits()
+    at = bundle.rindex("return ")
+    edits.record("bundle.min.js", bundle, bundle[:at] + "x" + bundle[at:], at, at, "x")
+    text = "def area(width, height):\n    return width * height\n\n\nprint(area("
+    times = []
+    for _ in range(builds):
+        t0 = time.perf_counter()
+        built, _ = assemble.build(prompts.TEMPLATES["qwen2.5-coder"], text, len(text), "main.py", "python",
+                                  assemble.ContextConfig(), assemble.Sources(edits=edits), prompts.PromptOptions(),
+                                  count)
+        times.append((time.perf_counter() - t0) * 1000)
+    return {"context_ms_p50": round(sorted(times)[len(times) // 2], 1), "prompt_chars": len(built.text),
+            "builds": builds}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=None)
@@ -107,8 +137,9 @@ def main() -> None:
             subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
             figures = json.loads(replayed.read_text())
             results[path.name] = {**index_times(path, language), **{k: figures[k] for k in KEPT}}
+        after_edit = context_after_bundle_edit(js, args.model)
     result = {"model": figures["model"], "typed_chars": TYPED_CHARS, "key_ms": KEY_MS, "seed": args.seed,
-              "files": results}
+              "files": results, "small_file_context_after_a_bundle_edit": after_edit}
     out = Path(args.out)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

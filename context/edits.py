@@ -22,6 +22,20 @@ class Edit:
     before: str
     after: str
     at: float
+    column: int = 0  # where `before` and `after` start in their first line (a long line is clipped)
+    breaks: int = 0  # line breaks in the whole region after the edit (before clipping)
+
+
+EDIT_CONTEXT = 200  # characters shown either side of a change in a longer line (minified code, data)
+EDIT_CHARS = 1_200  # at most this much of a region (a long paste) on either side of the diff
+
+
+def clip(region: str, column: int, changed_to: int) -> str:
+    """`region` from `column`, to `EDIT_CONTEXT` characters after the change (which ends at `changed_to`).
+
+    A keystroke on a 600 KB minified line made a 1.2 MB diff that every prompt built afterwards
+    redacted and tokenized (half a second) before the budget dropped it."""
+    return region[column: min(changed_to + EDIT_CONTEXT, column + EDIT_CHARS)]
 
 
 class RecentEdits:
@@ -41,12 +55,17 @@ class RecentEdits:
         before = old_text[line_start: old_end if old_end >= 0 else len(old_text)]
         new_end = new_text.find("\n", start + len(inserted))
         after = new_text[line_start: new_end if new_end >= 0 else len(new_text)]
+        column, changed_to = start - line_start, start + len(inserted) - line_start
         last = self.edits[-1] if self.edits else None
         if (last is not None and last.path == path and last.line == line and now - last.at < self.coalesce_s
-                and last.after.count("\n") == before.count("\n")):
-            last.after, last.at = after, now  # the same region, still being typed
+                and last.breaks == before.count("\n")
+                and last.column <= column and changed_to - last.column <= EDIT_CHARS - EDIT_CONTEXT):
+            # the same region, still being typed
+            last.after, last.at, last.breaks = clip(after, last.column, changed_to), now, after.count("\n")
             return
-        self.edits.append(Edit(path, line, before, after, now))
+        shown = max(0, column - EDIT_CONTEXT)
+        self.edits.append(Edit(path, line, clip(before, shown, end - line_start), clip(after, shown, changed_to),
+                               now, shown, after.count("\n")))
 
     def recent(self, count: int = 3, exclude_path_line: tuple[str, int] | None = None) -> list[Edit]:
         """The latest `count` real edits (before != after), newest last."""

@@ -263,6 +263,29 @@ def test_recent_edits_coalesce_and_render():
     assert edits.render(got[0]) == "@@ m.py:1 @@\n-def f(a):\n+def f(a, bc):"
 
 
+def test_an_edit_in_a_long_line_or_a_long_paste_is_shown_around_the_change():
+    rec = edits.RecentEdits()
+    line = "".join(f"function f{i}(a,b){{return a+b*{i}}};" for i in range(20_000))  # minified: 700 KB
+    at = line.index("function f12345(")
+    typed = line[:at] + "var q=1;" + line[at:]
+    for n in range(1, 9):  # typed a key at a time: one edit
+        old, new = typed[:at] + typed[at:at + n - 1] + line[at:], typed[:at] + typed[at:at + n] + line[at:]
+        rec.record("bundle.min.js", old, new, at + n - 1, at + n - 1, typed[at + n - 1], now=float(n))
+    [edit] = rec.recent()
+    assert edit.before == line[at - edits.EDIT_CONTEXT: at + edits.EDIT_CONTEXT]
+    assert edit.after == typed[at - edits.EDIT_CONTEXT: at + 8 + edits.EDIT_CONTEXT]
+    assert len(edits.render(edit)) < 1_000
+    # a change far along the same line is an edit of its own, shown where it is
+    far = typed.index("function f19000(")
+    rec.record("bundle.min.js", typed, typed[:far] + typed[far + 8:], far, far + 8, "", now=10.0)
+    assert len(rec.recent()) == 2 and rec.recent()[-1].before.startswith(typed[far - edits.EDIT_CONTEXT: far + 8])
+    # a long paste shows its first lines
+    small = "def f(a):\n    return a\n"
+    paste = "".join(f"x{i} = {i}\n" for i in range(50_000))
+    rec.record("m.py", small, small + paste, len(small), len(small), paste, now=11.0)
+    assert rec.recent()[-1].after == paste[: edits.EDIT_CHARS]
+
+
 def test_budget_keeps_priority_and_stable_order():
     snippets = [retrieval.Snippet("similar", "z.py", "s" * 400, 0.9),
                 retrieval.Snippet("definitions", "b.py", "def b(): ...", 1.0),

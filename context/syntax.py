@@ -148,11 +148,27 @@ def classify(language_id: str, tree: Tree | None, line_text: str, col_chars: int
                          blank_line=blank, mid_line=mid, base_indent=base, node_type=node_type)
 
 
-def _point(text: str, offset: int) -> tuple[int, int]:
-    """(row, byte column) of a code-point offset."""
-    row = text.count("\n", 0, offset)
-    line_start = text.rfind("\n", 0, offset) + 1
-    return row, len(text[line_start:offset].encode("utf-8", "surrogatepass"))
+def _utf8(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+def tree_edit(old: str, start: int, end: int, new_text: str) -> dict[str, int | tuple[int, int]]:
+    """`Tree.edit`'s arguments (bytes, and (row, byte column) points) for replacing code points
+    [start, end) of `old` with `new_text`: the text is counted through once, not once per point."""
+    start_byte = start if old.isascii() else _utf8(old[:start])
+    row = old.count("\n", 0, start)
+    line_start = old.rfind("\n", 0, start) + 1
+    start_point = (row, _utf8(old[line_start:start]))
+
+    def after(text: str) -> tuple[int, int]:  # the point at the end of `text` inserted at `start`
+        breaks = text.count("\n")
+        if not breaks:
+            return row, start_point[1] + _utf8(text)
+        return row + breaks, _utf8(text[text.rindex("\n") + 1:])
+
+    return {"start_byte": start_byte, "old_end_byte": start_byte + _utf8(old[start:end]),
+            "new_end_byte": start_byte + _utf8(new_text), "start_point": start_point,
+            "old_end_point": after(old[start:end]), "new_end_point": after(new_text)}
 
 
 class SyntaxDocument:
@@ -182,15 +198,9 @@ class SyntaxDocument:
         old = self.text
         if not 0 <= start <= end <= len(old):
             raise ValueError(f"edit [{start}, {end}) outside a document of {len(old)} characters")
-        start_byte = len(old[:start].encode("utf-8", "surrogatepass"))
-        old_end_byte = start_byte + len(old[start:end].encode("utf-8", "surrogatepass"))
-        new_end_byte = start_byte + len(new_text.encode("utf-8", "surrogatepass"))
-        start_point, old_end_point = _point(old, start), _point(old, end)
         self.text = old[:start] + new_text + old[end:]
         if self._tree is not None:
-            self._tree.edit(start_byte=start_byte, old_end_byte=old_end_byte, new_end_byte=new_end_byte,
-                            start_point=start_point, old_end_point=old_end_point,
-                            new_end_point=_point(self.text, start + len(new_text)))
+            self._tree.edit(**tree_edit(old, start, end, new_text))
             self._dirty = True
 
     def replace_all(self, text: str) -> None:

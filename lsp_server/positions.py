@@ -140,7 +140,7 @@ class FastTextDocument(TextDocument):
 
 def install(workspace: Workspace) -> None:
     """Give a pygls workspace our codec and documents (pygls 2.1.1's private names; pygls is pinned)."""
-    if not hasattr(workspace, "_position_codec") or not hasattr(workspace, "_create_text_document"):
+    if not all(hasattr(workspace, name) for name in ("_position_codec", "_create_text_document", "_sync_kind")):
         log.warning("pygls' workspace has changed: its own position codec and documents are used")
         return
     workspace._position_codec = FastPositionCodec(workspace.position_encoding)

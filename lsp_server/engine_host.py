@@ -44,7 +44,7 @@ def engine_key(opts: Options) -> tuple:
         r = opts.remote
         return ("remote", r.url, r.model, r.api_key, r.timeout_ms, r.family)
     m = opts.model
-    return ("llama", m.path, m.context_size, m.threads)
+    return ("llama", m.path, m.context_size, m.threads, m.saved_states_mb)
 
 
 def make_engine(opts: Options) -> Engine:
@@ -59,7 +59,7 @@ def make_engine(opts: Options) -> Engine:
     path = resolve_model(opts.model.path)
     m = opts.model
     return LlamaEngine(path, n_ctx=m.context_size, n_threads=m.threads or None,
-                       family=family_of(path))
+                       family=family_of(path), saved_states_mb=m.saved_states_mb)
 
 
 RETRY_S = 10.0  # how often a request may retry an engine that failed to load

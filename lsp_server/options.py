@@ -20,6 +20,7 @@ class ModelOptions:
     path: str | None = None  # a manifest name or a GGUF path; None: the user's default
     context_size: int = 4096
     threads: int = 0  # 0: all cores
+    saved_states_mb: int = 256  # KV caches of other files' prompts kept in memory to come back to (0: none)
     adapter: str = "auto"  # "auto": the workspace's active adapter (`tacit tune model`); "none"; or a GGUF path
 
 

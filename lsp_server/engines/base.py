@@ -64,7 +64,8 @@ class EngineStats:
     """Figures about the last generation, for logs and benchmarks."""
 
     prompt_tokens: int = 0
-    reused_tokens: int = 0
+    reused_tokens: int = 0  # of them, already in the KV cache (`restored_tokens` included)
+    restored_tokens: int = 0  # of them, brought back from a saved state (an earlier file's prompt)
     generated_tokens: int = 0
     first_token_ms: float = 0.0
     total_ms: float = 0.0

@@ -23,6 +23,7 @@ import os
 import threading
 import time
 from collections.abc import Generator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,15 +36,25 @@ from .base import EngineStats, GenOptions, StopFlag
 log = logging.getLogger(__name__)
 
 
+@dataclass(eq=False)  # compared by identity: tuple equality would compare token arrays elementwise
+class SavedState:
+    """The KV cache of one sequence of tokens, kept to come back to."""
+
+    tokens: np.ndarray  # np.intc
+    data: ctypes.Array  # llama_state_seq_get_data's bytes
+
+
 class LlamaEngine:
     """Generates with a local GGUF model, one generation at a time."""
 
     name = "llama.cpp"
     heals = True  # honours GenOptions.heal (token healing)
     PREFILL_CHUNK = 256  # prompt tokens per llama_decode call in the durable prefill
+    SAVE_TOKENS = 256  # a prompt that would drop at least this much of the KV cache keeps it first
+    RESTORE_GAIN = 64  # a saved state is brought back when it spares reading at least this many tokens
 
     def __init__(self, model_path: Path, n_ctx: int = 4096, n_threads: int | None = None,
-                 family: str | None = None) -> None:
+                 family: str | None = None, saved_states_mb: int = 256) -> None:
         check_gguf(model_path)
         try:
             import llama_cpp
@@ -69,6 +80,9 @@ class LlamaEngine:
         self._pieces_ready.start()
         self.last_stats = EngineStats()
         self._tokenized: tuple[tuple[str, list[int]], ...] = (("", []), ("", []))  # see tokenize
+        # KV caches of earlier prompts (another file's), newest last, within `saved_states_mb`: see _switch
+        self._saved: list[SavedState] = []
+        self.saved_states_bytes = max(0, saved_states_mb) * 2**20
         self._lock = threading.Lock()
         self._adapter = None  # the llama_adapter_lora applied to the context, if any
         self.adapter_path: Path | None = None
@@ -148,7 +162,9 @@ class LlamaEngine:
         if len(tokens) > room:
             cut = len(tokens) - room
             tokens, head = tokens[cut:], head[cut:]
-        stats = EngineStats(prompt_tokens=len(tokens), reused_tokens=self.cached_prefix(tokens))
+        restored = self._switch(tokens)
+        stats = EngineStats(prompt_tokens=len(tokens), reused_tokens=self.cached_prefix(tokens),
+                            restored_tokens=restored)
         self.last_stats = stats
         try:
             # Phase 1: the durable head (shared with the next keystroke), aborted only on request.
@@ -159,6 +175,61 @@ class LlamaEngine:
         finally:
             self._watch(None)
             stats.total_ms = (time.perf_counter() - t0) * 1000
+
+    def _switch(self, tokens: list[int]) -> int:
+        """Before reading a prompt that shares little with the KV cache (the developer moved to another
+        file): keep what the cache holds, to come back to, and start from the saved state that shares
+        the most with `tokens`. Returns how many of its tokens that state brought back (0: none).
+
+        Reading a file's prompt again costs seconds on a CPU (1,500 tokens at ~135 a second); copying
+        its saved KV cache back costs milliseconds."""
+        if not self.saved_states_bytes:
+            return 0
+        cached = self.cached_prefix(tokens)
+        if self.llm.n_tokens - cached >= self.SAVE_TOKENS:
+            self._save()  # it shares `cached` tokens with this prompt: never the one brought back below
+        wanted = np.asarray(tokens, dtype=np.intc)
+        best, shared = None, cached
+        for state in self._saved:
+            n = _shared_prefix(state.tokens, wanted)
+            if n > shared:
+                best, shared = state, n
+        if best is None or shared - cached < self.RESTORE_GAIN or not self._restore(best):
+            return 0
+        return self.cached_prefix(tokens)
+
+    def _save(self) -> None:
+        """Keep the KV cache of the tokens read so far (a state it extends is dropped)."""
+        llama_cpp, llm = self._llama_cpp, self.llm
+        tokens = np.array(llm.input_ids[: llm.n_tokens], dtype=np.intc)
+        llm._ctx.kv_cache_seq_rm(-1, llm.n_tokens, -1)  # cells past n_tokens belong to no token
+        size = llama_cpp.llama_state_seq_get_size(llm._ctx.ctx, 0)
+        if not size or size > self.saved_states_bytes:
+            return
+        data = (ctypes.c_uint8 * size)()
+        if llama_cpp.llama_state_seq_get_data(llm._ctx.ctx, data, size, 0) != size:
+            log.warning("llama.cpp could not save the KV cache (%d bytes)", size)
+            return
+        self._saved = [s for s in self._saved if _shared_prefix(s.tokens, tokens) < len(s.tokens)]
+        self._saved.append(SavedState(tokens, data))
+        while sum(len(s.data) for s in self._saved) > self.saved_states_bytes:
+            self._saved.pop(0)
+
+    def _restore(self, state: SavedState) -> bool:
+        """Make `state` the KV cache; False (and an empty cache) if llama.cpp refuses it."""
+        llama_cpp, llm = self._llama_cpp, self.llm
+        llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+        llm.n_tokens = 0
+        if llama_cpp.llama_state_seq_set_data(llm._ctx.ctx, state.data, len(state.data), 0) != len(state.data):
+            log.warning("llama.cpp could not restore a saved KV cache; reading the prompt instead")
+            llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+            self._saved = [s for s in self._saved if s is not state]
+            return False
+        llm.input_ids[: len(state.tokens)] = state.tokens
+        llm.n_tokens = len(state.tokens)
+        llm._requires_eval = True  # the logits are not this state's: a token is read before sampling
+        self._saved = [s for s in self._saved if s is not state] + [state]  # the most recently used last
+        return True
 
     def _prefill(self, head: list[int], abort: threading.Event | None) -> bool:
         """Evaluate `head` after the cached prefix, in chunks; False when `abort` was set."""
@@ -300,11 +371,19 @@ class LlamaEngine:
                 llama_cpp.llama_adapter_lora_free(self._adapter)
             self._adapter, self.adapter_path = new, path
             self.llm.n_tokens = 0  # the cached keys and values belong to the old weights
+            self._saved.clear()
 
     def close(self) -> None:
         self._pieces_ready.join()  # it reads the vocabulary that closing frees
         with contextlib.suppress(Exception):
             self.llm.close()
+
+
+def _shared_prefix(a: np.ndarray, b: np.ndarray) -> int:
+    """How many leading tokens `a` and `b` share."""
+    n = min(len(a), len(b))
+    differ = np.flatnonzero(a[:n] != b[:n])
+    return int(differ[0]) if len(differ) else n
 
 
 def _native_abort_callback(callback_type):

@@ -304,6 +304,7 @@ class Completer:
         st = gen.stats
         entry = {"event": "generation", "id": gen.id, "uri": gen.uri, "mode": gen.mode,
                  "prompt_tokens": st.prompt_tokens, "reused_tokens": st.reused_tokens,
+                 "restored_tokens": st.restored_tokens,
                  "prefilled_tokens": st.prompt_tokens - st.reused_tokens,
                  "generated_tokens": st.generated_tokens, "engine_first_token_ms": round(st.first_token_ms, 2),
                  "engine_ms": round(st.total_ms, 2), "build_prompt_ms": round(getattr(gen, "build_ms", 0.0), 3),

@@ -99,3 +99,38 @@ def test_token_healing_forces_text_the_model_would_not_write(engine):
     stop = threading.Event()
     stop.set()  # stopped before it starts: nothing, no error
     assert list(engine.generate(HEALED, GenOptions(max_tokens=6, heal=" form"), stop)) == []
+
+
+def _file_prompt(name: str) -> str:
+    return "<|fim_prefix|>" + (DEMO / name).read_text()[:2400] + "<|fim_suffix|>\n<|fim_middle|>"
+
+
+def test_coming_back_to_a_file_restores_its_kv_cache_and_writes_the_same(model_path):
+    eng = LlamaEngine(model_path, family="qwen2.5-coder", saved_states_mb=256)
+
+    def complete(prompt: str) -> str:
+        return "".join(eng.generate(prompt, GenOptions(max_tokens=8), threading.Event()))
+
+    a, b, c = _file_prompt("calendar.py"), _file_prompt("shlex.py"), _file_prompt("textwrap.py")
+    try:
+        first_a, first_b, first_c = complete(a), complete(b), complete(c)
+        assert eng.last_stats.restored_tokens == 0 and len(eng._saved) == 2  # a's and b's kept on leaving them
+        assert complete(b) == first_b  # from b's saved cache (not the oldest): what reading it again would write
+        assert eng.last_stats.restored_tokens == eng.last_stats.prompt_tokens
+        assert complete(a) == first_a and eng.last_stats.restored_tokens == eng.last_stats.prompt_tokens
+        assert complete(c) == first_c and eng.last_stats.restored_tokens == eng.last_stats.prompt_tokens
+        assert len(eng._saved) == 3
+        # room for one saved cache only: leaving b keeps b's and drops a's, so a is read again (and b then)
+        eng.saved_states_bytes = max(len(s.data) for s in eng._saved) + 1
+        complete(a)
+        assert eng.last_stats.restored_tokens == 0 and len(eng._saved) == 1
+        complete(b)
+        assert eng.last_stats.restored_tokens == 0 and len(eng._saved) == 1
+        eng.set_adapter(None)  # new weights (or none): no saved cache is theirs
+        assert eng._saved == []
+        eng.saved_states_bytes = 0  # off: nothing is kept
+        complete(a)
+        complete(b)
+        assert eng._saved == [] and eng.last_stats.restored_tokens == 0
+    finally:
+        eng.close()

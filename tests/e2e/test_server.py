@@ -272,6 +272,39 @@ async def test_typing_at_the_end_of_a_minified_line_reuses_the_prompt(model_path
         await client.close()
 
 
+async def test_coming_back_to_a_file_restores_its_prompt_and_suggests_the_same(model_path, tmp_path):
+    # Another file's prompt shares almost nothing with this one's: without the saved KV cache each
+    # switch back read the whole prompt again (seconds on a CPU). No index: the prompts' snippets come
+    # from the two open documents, the same each time.
+    log = tmp_path / "requests.jsonl"
+    client = await lsp_client.start({"logFile": str(log), "completion": {"prefixChars": 2500},
+                                     "context": {"index": False}}, root=DEMO,
+                                    env={"TACIT_CONFIG": str(tmp_path), "TACIT_DATA": str(tmp_path)})
+    client.log_path = log  # type: ignore[attr-defined]
+    try:
+        assert await client.wait_state(timeout=120) == "ready", client.statuses
+        docs = {}
+        for name, needle in (("calendar.py", "def monthrange(year, month):\n"), ("shlex.py", "def split(")):
+            docs[name] = ((DEMO / name).as_uri(), (DEMO / name).read_text(), *cursor_after((DEMO / name).read_text(),
+                                                                                          needle)[1:])
+            client.open(*docs[name][:2])
+        answers = []
+        for visit, name in enumerate(("calendar.py", "shlex.py", "calendar.py")):
+            uri, text, line, col = docs[name]
+            if visit == 2:  # the tab closed and opened again: no suggestion of its own is left to serve
+                client.protocol.notify(types.TEXT_DOCUMENT_DID_CLOSE, types.DidCloseTextDocumentParams(
+                    text_document=types.TextDocumentIdentifier(uri=uri)))
+                client.open(uri, text)
+            answers.append([i.insert_text for i in items(await client.inline(uri, line, col, invoked=True))])
+            await wait_generations(client, visit + 1)
+        gens = await wait_generations(client, 3)
+        assert len(gens) == 3 and gens[0]["prompt_tokens"] > 500 and gens[0]["restored_tokens"] == 0
+        assert gens[2]["restored_tokens"] >= gens[2]["prompt_tokens"] - 2, gens[2]  # nothing read again
+        assert answers[2] and answers[2] == answers[0]
+    finally:
+        await client.close()
+
+
 def test_log_records_are_json(tmp_path):
     path = tmp_path / "x.jsonl"
     path.write_text(json.dumps({"event": "request"}) + "\n")

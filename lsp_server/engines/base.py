@@ -57,6 +57,9 @@ class GenOptions:
     # Token healing (`lsp_server.pipeline.heal`): text the prompt left out at the cursor. The output must
     # start with it and the engine yields only what follows it. Only engines with `heals` get one.
     heal: str = ""
+    # Which document the prompt is for: an engine that keeps KV caches to come back to (LlamaEngine) keeps
+    # one per document, the latest, as a developer moves between files.
+    document: str = ""
 
 
 @dataclass

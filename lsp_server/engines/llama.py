@@ -42,6 +42,7 @@ class SavedState:
 
     tokens: np.ndarray  # np.intc
     data: ctypes.Array  # llama_state_seq_get_data's bytes
+    document: str  # whose prompt it was (GenOptions.document): one state kept per document
 
 
 class LlamaEngine:
@@ -83,6 +84,7 @@ class LlamaEngine:
         # KV caches of earlier prompts (another file's), newest last, within `saved_states_mb`: see _switch
         self._saved: list[SavedState] = []
         self.saved_states_bytes = max(0, saved_states_mb) * 2**20
+        self._document = ""  # whose prompt the KV cache holds
         self._lock = threading.Lock()
         self._adapter = None  # the llama_adapter_lora applied to the context, if any
         self.adapter_path: Path | None = None
@@ -162,7 +164,7 @@ class LlamaEngine:
         if len(tokens) > room:
             cut = len(tokens) - room
             tokens, head = tokens[cut:], head[cut:]
-        restored = self._switch(tokens)
+        restored = self._switch(tokens, options.document)
         stats = EngineStats(prompt_tokens=len(tokens), reused_tokens=self.cached_prefix(tokens),
                             restored_tokens=restored)
         self.last_stats = stats
@@ -176,7 +178,7 @@ class LlamaEngine:
             self._watch(None)
             stats.total_ms = (time.perf_counter() - t0) * 1000
 
-    def _switch(self, tokens: list[int]) -> int:
+    def _switch(self, tokens: list[int], document: str = "") -> int:
         """Before reading a prompt that shares little with the KV cache (the developer moved to another
         file): keep what the cache holds, to come back to, and start from the saved state that shares
         the most with `tokens`. Returns how many of its tokens that state brought back (0: none).
@@ -188,6 +190,7 @@ class LlamaEngine:
         cached = self.cached_prefix(tokens)
         if self.llm.n_tokens - cached >= self.SAVE_TOKENS:
             self._save()  # it shares `cached` tokens with this prompt: never the one brought back below
+        self._document = document
         wanted = np.asarray(tokens, dtype=np.intc)
         best, shared = None, cached
         for state in self._saved:
@@ -199,7 +202,8 @@ class LlamaEngine:
         return self.cached_prefix(tokens)
 
     def _save(self) -> None:
-        """Keep the KV cache of the tokens read so far (a state it extends is dropped)."""
+        """Keep the KV cache of the tokens read so far, in place of its document's older one (the
+        window moved on, or the snippets changed) and of any state it extends."""
         llama_cpp, llm = self._llama_cpp, self.llm
         tokens = np.array(llm.input_ids[: llm.n_tokens], dtype=np.intc)
         llm._ctx.kv_cache_seq_rm(-1, llm.n_tokens, -1)  # cells past n_tokens belong to no token
@@ -210,8 +214,10 @@ class LlamaEngine:
         if llama_cpp.llama_state_seq_get_data(llm._ctx.ctx, data, size, 0) != size:
             log.warning("llama.cpp could not save the KV cache (%d bytes)", size)
             return
-        self._saved = [s for s in self._saved if _shared_prefix(s.tokens, tokens) < len(s.tokens)]
-        self._saved.append(SavedState(tokens, data))
+        document = self._document
+        self._saved = [s for s in self._saved if not (document and s.document == document)
+                       and _shared_prefix(s.tokens, tokens) < len(s.tokens)]
+        self._saved.append(SavedState(tokens, data, document))
         while sum(len(s.data) for s in self._saved) > self.saved_states_bytes:
             self._saved.pop(0)
 
@@ -372,6 +378,7 @@ class LlamaEngine:
             self._adapter, self.adapter_path = new, path
             self.llm.n_tokens = 0  # the cached keys and values belong to the old weights
             self._saved.clear()
+            self._document = ""
 
     def close(self) -> None:
         self._pieces_ready.join()  # it reads the vocabulary that closing frees

@@ -125,7 +125,8 @@ class Completer:
         self.last_prompt[req.uri] = (gen.id, prompt)
         gen.on_done.append(self._finished)
         options = GenOptions(max_tokens=min(s.max_tokens, LONG_LINE_TOKENS) if gen.statements else s.max_tokens,
-                             stop=list(self.template.stops), head_chars=prompt.head_chars, heal=prompt.heal)
+                             stop=list(self.template.stops), head_chars=prompt.head_chars, heal=prompt.heal,
+                             document=req.uri)
         chain = partial(self._filters, cursor=cursor, req=req, template=self.template, left_out=prompt.indent,
                         statements_after=STATEMENT_CHARS if gen.statements else 0)
         self._remember(gen)

@@ -134,3 +134,23 @@ def test_coming_back_to_a_file_restores_its_kv_cache_and_writes_the_same(model_p
         assert eng._saved == [] and eng.last_stats.restored_tokens == 0
     finally:
         eng.close()
+
+
+def test_one_saved_kv_cache_is_kept_per_document(engine):
+    # the window moved on in one file: its older cache is replaced, not kept beside the new one
+    def complete(prompt: str, document: str) -> None:
+        list(engine.generate(prompt, GenOptions(max_tokens=2, document=document), threading.Event()))
+
+    text = (DEMO / "calendar.py").read_text()
+    early, later = (f"<|fim_prefix|>{text[a:a + 1400]}<|fim_suffix|>\n<|fim_middle|>" for a in (0, 3000))
+    other = "<|fim_prefix|>" + (DEMO / "shlex.py").read_text()[:1400] + "<|fim_suffix|>\n<|fim_middle|>"
+    engine._saved.clear()
+    complete(early, "calendar.py")
+    complete(later, "calendar.py")  # keeps the early window's cache, as calendar.py's
+    complete(other, "shlex.py")  # keeps the later one in its place
+    assert [s.document for s in engine._saved] == ["calendar.py"]
+    complete(early, "calendar.py")
+    assert engine.last_stats.restored_tokens == 0  # that cache is gone: read again
+    complete(other, "shlex.py")  # shlex.py's is there; calendar.py's early window replaces its later one
+    assert engine.last_stats.restored_tokens == engine.last_stats.prompt_tokens
+    assert sorted(s.document for s in engine._saved) == ["calendar.py", "shlex.py"]

@@ -130,7 +130,7 @@ class FastTextDocument(TextDocument):
             self._source = source + change.text
             return
         low, high = max(first, 0), min(last, len(lines) - 1)
-        if low > high or first > last:  # no line of the text is inside the range
+        if low > high:  # no line of the text is inside the range (it is reversed, or past the end)
             self._source = source
             return
         head = lines[first][: rng.start.character] + change.text if first >= 0 else ""

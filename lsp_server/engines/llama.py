@@ -149,7 +149,7 @@ class LlamaEngine:
 
     def cached_prefix(self, tokens: list[int]) -> int:
         """How many leading tokens of `tokens` are already in the KV cache."""
-        return self.llm.longest_token_prefix(self.llm._input_ids.tolist(), tokens)
+        return _shared_prefix(self.llm._input_ids, np.asarray(tokens, dtype=np.intc))
 
     def generate(self, prompt: str, options: GenOptions, stop_flag: threading.Event) -> Iterator[str]:
         with self._lock:
@@ -164,9 +164,9 @@ class LlamaEngine:
         if len(tokens) > room:
             cut = len(tokens) - room
             tokens, head = tokens[cut:], head[cut:]
-        restored = self._switch(tokens, options.document)
-        stats = EngineStats(prompt_tokens=len(tokens), reused_tokens=self.cached_prefix(tokens),
-                            restored_tokens=restored)
+        cached = self.cached_prefix(tokens)
+        restored = self._switch(tokens, cached, options.document)
+        stats = EngineStats(prompt_tokens=len(tokens), reused_tokens=restored or cached, restored_tokens=restored)
         self.last_stats = stats
         try:
             # Phase 1: the durable head (shared with the next keystroke), aborted only on request.
@@ -178,16 +178,16 @@ class LlamaEngine:
             self._watch(None)
             stats.total_ms = (time.perf_counter() - t0) * 1000
 
-    def _switch(self, tokens: list[int], document: str = "") -> int:
-        """Before reading a prompt that shares little with the KV cache (the developer moved to another
-        file): keep what the cache holds, to come back to, and start from the saved state that shares
-        the most with `tokens`. Returns how many of its tokens that state brought back (0: none).
+    def _switch(self, tokens: list[int], cached: int, document: str = "") -> int:
+        """Before reading a prompt that shares little (`cached` tokens) with the KV cache (the developer
+        moved to another file): keep what the cache holds, to come back to, and start from the saved
+        state that shares the most with `tokens`. Returns how many of its tokens that state brought
+        back (0: none).
 
         Reading a file's prompt again costs seconds on a CPU (1,500 tokens at ~135 a second); copying
         its saved KV cache back costs milliseconds."""
         if not self.saved_states_bytes:
             return 0
-        cached = self.cached_prefix(tokens)
         if self.llm.n_tokens - cached >= self.SAVE_TOKENS:
             self._save()  # it shares `cached` tokens with this prompt: never the one brought back below
         self._document = document

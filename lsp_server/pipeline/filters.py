@@ -91,29 +91,26 @@ def block_end(lines_in: Iterable[str], base_indent: int, indent_language: bool) 
             if n > 0 and body and _indent(line) < base_indent:
                 return
         else:
-            closer = _unmatched_closer(line, depth) if n > 0 and body else None
-            if closer is not None:
+            closer, depth = _brackets(line, depth)
+            if n > 0 and body and closer is not None:
                 if line[:closer].strip():
                     yield line[:closer].rstrip()
                 return
-            depth += _net_brackets(line)
         yield line
 
 
-def _unmatched_closer(line: str, depth: int) -> int | None:
-    """Where `line` closes a bracket it did not open, `depth` brackets deep; None if it does not."""
+def _brackets(line: str, depth: int) -> tuple[int | None, int]:
+    """Where `line`, starting `depth` brackets deep, first closes a bracket it did not open (None: it
+    does not), and how deep it ends."""
+    closer = None
     for i, ch in enumerate(line):
         if ch in OPENERS:
             depth += 1
         elif ch in CLOSERS:
             depth -= 1
-            if depth < 0:
-                return i
-    return None
-
-
-def _net_brackets(line: str) -> int:
-    return sum(ch in OPENERS for ch in line) - sum(ch in CLOSERS for ch in line)
+            if depth < 0 and closer is None:
+                closer = i
+    return closer, depth
 
 
 def max_lines(lines_in: Iterable[str], limit: int) -> Iterator[str]:
